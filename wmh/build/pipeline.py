@@ -1,0 +1,149 @@
+"""The build: traces → episodes → split → engine → held-out score → a saved world model."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import Field
+
+from wmh.build.split import Split, split_episodes
+from wmh.config.manifest import Manifest, Metrics, SourceInfo, SplitInfo
+from wmh.config.store import WorldModelStore, check_name
+from wmh.core.errors import UserInputError
+from wmh.core.types import Episode, Frozen, Problem, ToolDef
+from wmh.engine.baseline import ReplayBaseline
+from wmh.engine.files import write_episodes, write_tools
+from wmh.engine.offline import fit_offline
+from wmh.eval.run import EvalReport, replay, report, seen_pairs
+from wmh.ingest import IngestResult, ingest_files
+
+
+class BuildRequest(Frozen):
+    name: str
+    files: tuple[str, ...]
+    group_by: str | None = None
+    holdout: float = Field(default=0.2, ge=0.0, lt=1.0)
+
+
+class BuildSummary(Frozen):
+    manifest: Manifest
+    path: str
+    problems: tuple[Problem, ...] = ()
+
+
+class Progress:
+    """Callbacks a front end can hook: phases and per-unit advances. The default does nothing."""
+
+    def phase(self, name: str, total: int | None = None) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+
+def build_world_model(
+    request: BuildRequest, store: WorldModelStore, progress: Progress | None = None
+) -> BuildSummary:
+    progress = progress or Progress()
+    check_name(request.name)
+    ingested = _ingest(request.files, progress)
+    split = split_episodes(ingested.episodes, request.holdout, request.group_by)
+    if not split.train:
+        raise UserInputError("every trace landed in the held-out split; lower --holdout or check --group-by")
+    progress.phase("fitting the offline engine")
+    engine = fit_offline(split.train)
+    evaluation, baseline = _score(engine, split, progress)
+    tools = collect_tools(ingested.episodes)
+
+    def fill(directory: Path) -> Manifest:
+        engine.save(directory / "engine")
+        write_episodes(directory / "train.jsonl", split.train)
+        write_episodes(directory / "heldout.jsonl", split.heldout)
+        write_tools(directory / "tools.json", tools)
+        return _manifest(request, ingested, split, tools, evaluation, baseline)
+
+    progress.phase("saving")
+    path = store.write(request.name, fill)
+    return BuildSummary(manifest=store.manifest(request.name), path=str(path), problems=ingested.problems)
+
+
+def _ingest(files: Sequence[str], progress: Progress) -> IngestResult:
+    if not files:
+        raise UserInputError("no trace file given; pass --file PATH (repeat for several files)")
+    total = sum(Path(f).stat().st_size for f in files if Path(f).is_file())
+    progress.phase("reading traces", total)
+    last = 0
+
+    def on_progress(done: int) -> None:
+        nonlocal last
+        progress.advance(done - last)
+        last = done
+
+    return ingest_files(list(files), on_progress=on_progress)
+
+
+def _score(engine, split: Split, progress: Progress) -> tuple[EvalReport | None, EvalReport | None]:
+    if not split.heldout:
+        return None, None
+    pairs = seen_pairs(split.train)
+    n = sum(len(ep.steps) for ep in split.heldout)
+    progress.phase("scoring held-out steps", n * 2)
+    tick: Callable[[], None] = progress.advance
+    ours = report(replay(engine, split.heldout, pairs, on_step=tick))
+    base = report(replay(ReplayBaseline(split.train), split.heldout, pairs, on_step=tick))
+    return ours, base
+
+
+def collect_tools(episodes: Sequence[Episode]) -> tuple[ToolDef, ...]:
+    """Recorded tool definitions, plus a bare entry for every tool called without one."""
+    found: dict[str, ToolDef] = {}
+    for ep in episodes:
+        for tool in ep.tools:
+            found.setdefault(tool.name, tool)
+    for ep in episodes:
+        for step in ep.steps:
+            found.setdefault(step.action.name, ToolDef(name=step.action.name))
+    return tuple(found[name] for name in sorted(found))
+
+
+def _manifest(
+    request: BuildRequest,
+    ingested: IngestResult,
+    split: Split,
+    tools: Sequence[ToolDef],
+    evaluation: EvalReport | None,
+    baseline: EvalReport | None,
+) -> Manifest:
+    from wmh import __version__
+
+    metrics = Metrics()
+    if evaluation and baseline:
+        metrics = Metrics(
+            heldout=evaluation.overall,
+            heldout_seen=evaluation.seen,
+            heldout_unseen=evaluation.unseen,
+            baseline=baseline.overall,
+        )
+    return Manifest(
+        name=request.name,
+        built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        wmh_version=__version__,
+        engine="offline",
+        sources=tuple(SourceInfo(**f.model_dump()) for f in ingested.files),
+        spans=ingested.span_count,
+        bad_items=len(ingested.problems),
+        traces=len(ingested.episodes),
+        steps=sum(len(ep.steps) for ep in ingested.episodes),
+        tools=tuple(t.name for t in tools),
+        split=SplitInfo(
+            group_by=split.group_by,
+            holdout=split.holdout,
+            groups_total=split.groups_total,
+            groups_heldout=split.groups_heldout,
+            train_traces=len(split.train),
+            heldout_traces=len(split.heldout),
+            train_steps=sum(len(ep.steps) for ep in split.train),
+            heldout_steps=sum(len(ep.steps) for ep in split.heldout),
+        ),
+        metrics=metrics,
+    )

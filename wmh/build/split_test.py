@@ -1,0 +1,42 @@
+import pytest
+
+from wmh.build.split import bucket, split_episodes
+from wmh.core.errors import UserInputError
+from wmh.core.types import Episode
+
+
+def eps(n: int, groups: int) -> list[Episode]:
+    return [Episode(trace_id=f"t{i:03d}", attributes={"task": f"g{i % groups}"}) for i in range(n)]
+
+
+def test_bucket_is_stable() -> None:
+    assert bucket("abc") == bucket("abc")
+    assert 0 <= bucket("x") < 1
+    assert bucket("abc") != bucket("abd")
+
+
+def test_split_by_trace_meets_ratio_and_is_order_independent() -> None:
+    episodes = eps(50, 50)
+    a = split_episodes(episodes, 0.2)
+    b = split_episodes(list(reversed(episodes)), 0.2)
+    assert len(a.heldout) == 10
+    assert {e.trace_id for e in a.heldout} == {e.trace_id for e in b.heldout}
+
+
+def test_split_by_group_keeps_groups_whole() -> None:
+    s = split_episodes(eps(40, 10), 0.2, group_by="task")
+    held = {e.attributes["task"] for e in s.heldout}
+    train = {e.attributes["task"] for e in s.train}
+    assert len(held) == 2 and not held & train
+    assert s.groups_total == 10 and s.groups_heldout == 2
+
+
+def test_missing_group_attribute_falls_back_to_trace_id() -> None:
+    s = split_episodes([Episode(trace_id="a"), Episode(trace_id="b")], 0.5, group_by="nope")
+    assert len(s.heldout) == 1
+
+
+def test_zero_holdout_and_bad_ratio() -> None:
+    assert not split_episodes(eps(5, 5), 0.0).heldout
+    with pytest.raises(UserInputError, match="--holdout"):
+        split_episodes(eps(5, 5), 1.5)

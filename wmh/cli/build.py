@@ -1,0 +1,71 @@
+"""``wmh build``: traces in, a saved world model out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from wmh.build.pipeline import BuildRequest, BuildSummary, build_world_model
+from wmh.cli.common import RootOption, console, fail, one_line_errors, store_for
+from wmh.cli.progress import RichProgress
+
+MAX_PROBLEMS_SHOWN = 10
+
+
+@one_line_errors
+def build(
+    name: Annotated[str | None, typer.Option("--name", "-n", help="Name of the world model.")] = None,
+    file: Annotated[list[Path] | None, typer.Option("--file", "-f", help="Trace file (repeatable).")] = None,
+    group_by: Annotated[
+        str | None, typer.Option("--group-by", help="Trace attribute to split on, e.g. a task id.")
+    ] = None,
+    holdout: Annotated[float, typer.Option("--holdout", help="Share of traces/groups held out.")] = 0.2,
+    no_interactive: Annotated[bool, typer.Option("--no-interactive", help="Never prompt.")] = False,
+    root: RootOption = None,
+) -> None:
+    """Build a world model from OpenTelemetry trace files."""
+    if not name or not file:
+        raise fail(
+            "wmh build needs --name NAME and at least one --file TRACES, e.g. "
+            "wmh build --name airline --file examples/tau-bench/traces.otel.jsonl"
+        )
+    request = BuildRequest(name=name, files=tuple(str(f) for f in file), group_by=group_by, holdout=holdout)
+    with RichProgress() as progress:
+        summary = build_world_model(request, store_for(root), progress)
+    render_summary(summary)
+
+
+def render_summary(summary: BuildSummary) -> None:
+    m = summary.manifest
+    for problem in summary.problems[:MAX_PROBLEMS_SHOWN]:
+        console.print(f"[yellow]skipped[/] {problem}", highlight=False)
+    if len(summary.problems) > MAX_PROBLEMS_SHOWN:
+        console.print(f"[yellow]... and {len(summary.problems) - MAX_PROBLEMS_SHOWN} more skipped items[/]")
+    table = Table(title=f"world model {m.name!r}", show_header=False, title_justify="left")
+    table.add_row("spans", str(m.spans))
+    table.add_row("bad lines/spans skipped", str(m.bad_items))
+    table.add_row("traces", str(m.traces))
+    table.add_row("steps", str(m.steps))
+    table.add_row("tools", str(len(m.tools)))
+    s = m.split
+    split_on = f"by {s.group_by}" if s.group_by else "by trace"
+    table.add_row(
+        "train / held-out",
+        f"{s.train_traces} / {s.heldout_traces} traces ({split_on}), "
+        f"{s.train_steps} / {s.heldout_steps} steps",
+    )
+    h, b = m.metrics.heldout, m.metrics.baseline
+    if h.n:
+        table.add_row(
+            "held-out fidelity",
+            f"{h.fidelity:.3f}  (exact {h.exact:.3f}, structural "
+            f"{h.structural:.3f}, error flag {h.error_flag:.3f}; baseline {b.fidelity:.3f})",
+        )
+    else:
+        table.add_row("held-out fidelity", "n/a (no held-out steps)")
+    table.add_row("engine", m.engine)
+    table.add_row("saved to", summary.path)
+    console.print(table)

@@ -1,0 +1,64 @@
+"""What every command shares: one-line errors, the root option, the console."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from wmh.config.store import WorldModelStore
+from wmh.core.errors import NotFoundError, UserInputError, WmhError
+
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+RootOption = Annotated[
+    Path | None,
+    typer.Option("--root", envvar="WMH_HOME", help="Where world models live (default .wmh)."),
+]
+
+
+def store_for(root: Path | None) -> WorldModelStore:
+    return WorldModelStore(root)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def one_line_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn wmh's errors into one line on stderr and an exit code; never a traceback for the user."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except (UserInputError, NotFoundError) as exc:
+            raise fail(str(exc), 2) from None
+        except WmhError as exc:
+            raise fail(str(exc), 1) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+        except OSError as exc:
+            raise fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1) from None
+        except Exception as exc:
+            if os.environ.get("WMH_DEBUG"):
+                raise
+            msg = f"internal error ({type(exc).__name__}: {exc}); rerun with WMH_DEBUG=1 and report it"
+            raise fail(msg, 1) from None
+
+    return wrapper
+
+
+def is_tty() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()

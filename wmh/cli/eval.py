@@ -1,0 +1,79 @@
+"""``wmh eval``: fit on the train part of trace files, replay the held-out part, report fidelity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.table import Table
+
+from wmh.cli.common import console, one_line_errors
+from wmh.eval.grade import Score
+from wmh.eval.suite import EvalOutcome, evaluate_files
+
+
+@one_line_errors
+def eval_files(
+    files: Annotated[list[Path], typer.Argument(help="Trace files.")],
+    group_by: Annotated[str | None, typer.Option("--group-by", help="Trace attribute to split on.")] = None,
+    holdout: Annotated[float, typer.Option("--holdout", help="Share held out.")] = 0.2,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score the offline engine on held-out steps of trace files."""
+    outcome = evaluate_files([str(f) for f in files], group_by=group_by, holdout=holdout)
+    if as_json:
+        typer.echo(orjson.dumps(to_json(outcome), option=orjson.OPT_INDENT_2).decode())
+    else:
+        render(outcome)
+
+
+def to_json(outcome: EvalOutcome) -> dict:
+    r = outcome.report
+    return {
+        "engine": outcome.engine,
+        "overall": r.overall.model_dump(),
+        "seen": r.seen.model_dump(),
+        "unseen": r.unseen.model_dump(),
+        "per_tool": {k: v.model_dump() for k, v in r.per_tool.items()},
+        "per_file": {k: v.model_dump() for k, v in r.per_file.items()},
+        "baseline": {"name": "replay-else-most-common", "overall": outcome.baseline.overall.model_dump()},
+        "train_traces": outcome.train_traces,
+        "heldout_traces": outcome.heldout_traces,
+        "skipped_items": len(outcome.problems),
+    }
+
+
+def _table(title: str, rows: dict[str, Score]) -> Table:
+    table = Table("", "n", "exact", "structural", "error flag", "fidelity", title=title, title_justify="left")
+    for label, s in rows.items():
+        table.add_row(
+            label,
+            str(s.n),
+            f"{s.exact:.3f}",
+            f"{s.structural:.3f}",
+            f"{s.error_flag:.3f}",
+            f"{s.fidelity:.3f}",
+        )
+    return table
+
+
+def render(outcome: EvalOutcome) -> None:
+    r = outcome.report
+    console.print(
+        f"{outcome.train_traces} train / {outcome.heldout_traces} held-out traces; engine {outcome.engine}"
+    )
+    console.print(_table("per file", r.per_file))
+    console.print(_table("per tool", r.per_tool))
+    console.print(
+        _table(
+            "overall",
+            {
+                "seen": r.seen,
+                "unseen": r.unseen,
+                "overall": r.overall,
+                "baseline (replay, else most common)": outcome.baseline.overall,
+            },
+        )
+    )

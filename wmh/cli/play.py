@@ -1,0 +1,112 @@
+"""``wmh play``: step a world model by hand."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from wmh.cli.common import RootOption, console, is_tty, one_line_errors, store_for
+from wmh.cli.repl import Command, parse_line
+from wmh.core.errors import InvalidActionError, WmhError
+from wmh.core.types import Action, ActionKind
+from wmh.engine.loader import load_world_model
+from wmh.engine.world_model import WorldModel
+
+HELP = (
+    'type  tool {"key": "value"}  or  tool key=value ...  to call a tool, or free text to send a message;\n'
+    ":tools lists the tools, :history shows this session, :reset starts over, :quit leaves"
+)
+
+
+@one_line_errors
+def play(
+    name: Annotated[str, typer.Option("--name", "-n", help="World model to play.")],
+    task: Annotated[str, typer.Option("--task", help="Task text for the session.")] = "",
+    root: RootOption = None,
+) -> None:
+    """Step a world model interactively."""
+    store = store_for(root)
+    wm, provider = load_world_model(store.resolve(name))
+    console.print(f"[bold]{wm.name}[/] ({provider.name} engine, {len(wm.tools)} tools). {HELP}")
+    read = _prompt_reader(wm, store.root) if is_tty() else _stdin_reader()
+    repl(wm, read, task=task)
+
+
+def repl(wm: WorldModel, read: Callable[[], str | None], task: str = "") -> None:
+    session = wm.new_session(task=task)
+    tools = [t.name for t in wm.tools]
+    while (line := read()) is not None:
+        try:
+            parsed = parse_line(line, tools)
+        except InvalidActionError as exc:
+            console.print(f"[red]{escape(str(exc))}[/]")
+            continue
+        if parsed is None:
+            continue
+        if isinstance(parsed, Command):
+            if parsed.name == ":quit":
+                return
+            session = _command(wm, parsed.name, session.id)
+            continue
+        _step(wm, session.id, parsed)
+
+
+def _step(wm: WorldModel, session_id: str, action: Action) -> None:
+    try:
+        obs = wm.step(session_id, action)
+    except WmhError as exc:
+        console.print(f"[red]{escape(str(exc))}[/]")
+        return
+    style = "red" if obs.is_error else "green"
+    label = "error" if obs.is_error else "ok"
+    console.print(f"[{style}]{label}[/] [dim]({obs.source})[/]")
+    console.print(escape(obs.content), highlight=False, soft_wrap=True)
+
+
+def _command(wm: WorldModel, name: str, session_id: str):
+    if name == ":tools":
+        for t in wm.tools:
+            console.print(f"[bold]{t.name}[/] {escape(t.description[:100])}")
+    elif name == ":history":
+        for i, turn in enumerate(wm.session(session_id).history, 1):
+            a = turn.action
+            what = f"{a.name} {a.arguments}" if a.kind is ActionKind.TOOL_CALL else repr(a.content)
+            console.print(f"{i}. {escape(what)} -> {escape(turn.observation.content[:120])}", highlight=False)
+    elif name == ":reset":
+        console.print("session reset")
+        return wm.reset(session_id)
+    else:
+        console.print(HELP)
+    return wm.session(session_id)
+
+
+def _stdin_reader() -> Callable[[], str | None]:
+    def read() -> str | None:
+        line = sys.stdin.readline()
+        return line if line else None
+
+    return read
+
+
+def _prompt_reader(wm: WorldModel, root) -> Callable[[], str | None]:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import WordCompleter
+    from prompt_toolkit.history import FileHistory
+
+    root.mkdir(parents=True, exist_ok=True)
+    words = [t.name for t in wm.tools] + [":tools", ":history", ":reset", ":quit", ":help"]
+    session: PromptSession[str] = PromptSession(
+        history=FileHistory(str(root / "play_history")), completer=WordCompleter(words, sentence=True)
+    )
+
+    def read() -> str | None:
+        try:
+            return session.prompt(f"{wm.name}> ")
+        except (EOFError, KeyboardInterrupt):
+            return None
+
+    return read

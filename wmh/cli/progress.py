@@ -1,0 +1,45 @@
+"""A rich progress bar behind the build's Progress callbacks."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from wmh.build.pipeline import Progress as BuildProgress
+from wmh.cli.common import err_console
+
+
+class RichProgress(BuildProgress):
+    def __init__(self, enabled: bool = True) -> None:
+        self._bar = Progress(
+            TextColumn("{task.description:<26}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            disable=not enabled,
+            transient=False,
+        )
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> RichProgress:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self._finish()
+        self._bar.stop()
+
+    def phase(self, name: str, total: int | None = None) -> None:
+        self._finish()
+        self._task = self._bar.add_task(name, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self._task is not None:
+            self._bar.advance(self._task, n)
+
+    def _finish(self) -> None:
+        if self._task is not None:
+            task = self._bar.tasks[self._task]
+            self._bar.update(self._task, completed=task.total if task.total is not None else task.completed)

@@ -1,0 +1,1 @@
+"""The data types, errors and canonical JSON every other package builds on."""
