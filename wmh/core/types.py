@@ -85,6 +85,25 @@ class Turn(Frozen):
     observation: Observation
 
 
+class FaultRule(Frozen):
+    """Inject a failure into one tool (or every tool with ``*``) of a session, deterministically."""
+
+    tool: str = Field(default="*", description="Tool name, or * for every tool")
+    error_on_calls: tuple[int, ...] = Field(
+        default=(), description="1-based call numbers of this tool that fail"
+    )
+    error_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Share of calls that fail (seeded)")
+    error_message: str = Field(default="Error: injected fault", description="Content of the injected error")
+    latency_ms: int = Field(default=0, ge=0, description="Added latency per call")
+
+
+class FaultPlan(Frozen):
+    """The faults a session carries; the same plan and seed fail the same calls on every replay."""
+
+    seed: int = 0
+    rules: tuple[FaultRule, ...] = ()
+
+
 class SessionState(Frozen):
     """Everything the engine needs to answer the next step; goes in and comes out explicitly."""
 
@@ -93,6 +112,7 @@ class SessionState(Frozen):
     task: str = ""
     seed: int = 0
     history: tuple[Turn, ...] = ()
+    faults: FaultPlan = Field(default_factory=FaultPlan)
 
     def with_turn(self, turn: Turn) -> SessionState:
         return self.model_copy(update={"history": (*self.history, turn)})
