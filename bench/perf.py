@@ -1,0 +1,136 @@
+"""Speed and scaling, each against a baseline measured in the same run.
+
+    uv run python -m bench perf [--spans 200000] [--index-steps 100000] [--sizes 10000,100000,1000000]
+
+- ingest: spans/s of ``ingest_files`` against plain ``orjson.loads`` of the same lines (target ≥ 0.5×);
+- step: offline-engine step latency p50/p99 with a large index, beside the replay baseline's dict lookup
+  (target p50 ≤ 1 ms);
+- build: whole-build time for growing synthetic span counts, and time per span relative to the
+  smallest size (linear scaling keeps the ratio near 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+from bench import synth
+from wmh.build.pipeline import BuildRequest, build_world_model
+from wmh.config.store import WorldModelStore
+from wmh.core.types import Action, ActionKind, Episode, Observation, SessionState, Step
+from wmh.engine.baseline import ReplayBaseline
+from wmh.engine.offline import fit_offline
+from wmh.ingest import ingest_files
+
+
+def bench_ingest(n_spans: int, tmp: Path) -> None:
+    path = synth.write(tmp / "ingest.otel.jsonl", n_spans)
+    t0 = time.perf_counter()
+    with open(path, "rb") as f:
+        for line in f:
+            orjson.loads(line)
+    t_json = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    result = ingest_files([path])
+    t_ingest = time.perf_counter() - t0
+    spans = result.span_count
+    print(
+        f"ingest   {spans:>9,} spans  orjson.loads {spans / t_json:>10,.0f} spans/s   "
+        f"ingest_files {spans / t_ingest:>10,.0f} spans/s   ratio {t_json / t_ingest:.2f}x  (target >= 0.5x)"
+    )
+
+
+def _episodes(n_steps: int) -> list[Episode]:
+    per = 8
+    eps = []
+    for i in range(n_steps // per):
+        steps = []
+        for j in range(per):
+            tool = synth.TOOLS[(i + j) % len(synth.TOOLS)]
+            key = f"id_{(i * 7 + j * 13) % 20000}"
+            content = orjson.dumps({"id": key, "tool": tool, "n": j, "total": (i + j) % 97}).decode()
+            steps.append(
+                Step(
+                    action=Action(kind=ActionKind.TOOL_CALL, name=tool, arguments={"id": key, "n": j}),
+                    observation=Observation(content=content),
+                )
+            )
+        eps.append(Episode(trace_id=f"t{i}", task=f"task {i % 500}", steps=tuple(steps)))
+    return eps
+
+
+def _latencies(engine, actions: list[Action]) -> list[float]:
+    state = SessionState(id="bench", task="task 1")
+    out = []
+    for a in actions:
+        t0 = time.perf_counter()
+        engine.answer(state, a)
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def bench_step(n_steps: int) -> None:
+    episodes = _episodes(n_steps)
+    t0 = time.perf_counter()
+    engine = fit_offline(episodes)
+    t_fit = time.perf_counter() - t0
+    baseline = ReplayBaseline(episodes)
+    novel = [
+        Action(kind=ActionKind.TOOL_CALL, name=synth.TOOLS[i % 5], arguments={"id": f"new_{i}", "n": i % 8})
+        for i in range(2000)
+    ]
+    seen = [s.action for ep in episodes[:250] for s in ep.steps]
+    for label, actions in (("seen", seen), ("novel", novel)):
+        ours = sorted(_latencies(engine, actions))
+        base = sorted(_latencies(baseline, actions))
+        p50, p99 = ours[len(ours) // 2] * 1e3, ours[int(len(ours) * 0.99)] * 1e3
+        b50 = base[len(base) // 2] * 1e3
+        print(
+            f"step     {n_steps:>9,}-step index ({label:5}) offline p50 {p50:.3f} ms  p99 {p99:.3f} ms   "
+            f"replay baseline p50 {b50:.4f} ms   (target p50 <= 1 ms)"
+        )
+    print(f"         fit on {n_steps:,} steps: {t_fit:.1f} s")
+
+
+def bench_build(sizes: list[int], tmp: Path) -> None:
+    first = None
+    for n in sizes:
+        path = synth.write(tmp / f"build-{n}.otel.jsonl", n)
+        store = WorldModelStore(tmp / f"root-{n}")
+        t0 = time.perf_counter()
+        build_world_model(BuildRequest(name="bench", files=(str(path),), holdout=0.0), store)
+        dt = time.perf_counter() - t0
+        per = dt / n * 1e6
+        first = first or per
+        print(
+            f"build    {n:>9,} spans  {dt:8.2f} s   {per:6.2f} us/span   per-span ratio to smallest "
+            f"{per / first:.2f}  (linear ≈ 1)"
+        )
+        path.unlink()
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(
+        prog="python -m bench perf", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--spans", type=int, default=200_000, help="spans in the ingest file")
+    p.add_argument("--index-steps", type=int, default=100_000, help="steps in the step-latency index")
+    p.add_argument("--sizes", default="10000,100000,1000000", help="span counts for the build scaling run")
+    p.add_argument("--only", choices=["ingest", "step", "build"], help="run one part")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        if args.only in (None, "ingest"):
+            bench_ingest(args.spans, tmp)
+        if args.only in (None, "step"):
+            bench_step(args.index_steps)
+        if args.only in (None, "build"):
+            bench_build([int(s) for s in args.sizes.split(",")], tmp)
+
+
+if __name__ == "__main__":
+    main()
