@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from wmh.cli import build, examples, listing, play
+from wmh.cli import build, examples, listing, play, providers, serve
 from wmh.cli import eval as eval_cmd
+from wmh.cli import mcp as mcp_cmd
 
 app = typer.Typer(
     name="wmh",
@@ -18,7 +19,10 @@ app.command("build")(build.build)
 app.command("list")(listing.list_models)
 app.command("eval")(eval_cmd.eval_files)
 app.command("play")(play.play)
+app.command("serve")(serve.serve)
+app.command("mcp")(mcp_cmd.mcp)
 app.add_typer(examples.app, name="examples")
+app.add_typer(providers.app, name="providers")
 
 
 def main() -> None:
