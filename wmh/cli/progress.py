@@ -42,4 +42,5 @@ class RichProgress(BuildProgress):
     def _finish(self) -> None:
         if self._task is not None:
             task = self._bar.tasks[self._task]
-            self._bar.update(self._task, completed=task.total if task.total is not None else task.completed)
+            total = task.total if task.total is not None else 1
+            self._bar.update(self._task, total=total, completed=total)

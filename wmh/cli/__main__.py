@@ -1,0 +1,3 @@
+from wmh.cli.main import app
+
+app(prog_name="wmh")

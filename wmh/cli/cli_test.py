@@ -1,0 +1,159 @@
+"""The CLI through typer's runner, and the README's quick start through a real subprocess."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from wmh.cli.main import app
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "tau-bench" / "traces.otel.jsonl"
+runner = CliRunner()
+
+
+def _span(trace: str, sid: str, tool: str, args: dict, result: str, t: int, error: bool = False) -> dict:
+    attrs = [
+        {"key": "gen_ai.operation.name", "value": {"stringValue": "execute_tool"}},
+        {"key": "gen_ai.tool.name", "value": {"stringValue": tool}},
+        {"key": "gen_ai.tool.call.arguments", "value": {"stringValue": orjson.dumps(args).decode()}},
+        {"key": "gen_ai.tool.call.result", "value": {"stringValue": result}},
+        {"key": "task.id", "value": {"stringValue": f"task-{trace[-1]}"}},
+    ]
+    return {
+        "traceId": trace.rjust(32, "0"),
+        "spanId": sid.rjust(16, "0"),
+        "name": f"execute_tool {tool}",
+        "kind": 1,
+        "startTimeUnixNano": str(t),
+        "endTimeUnixNano": str(t + 5),
+        "attributes": attrs,
+        "status": {"code": 2} if error else {},
+    }
+
+
+def write_traces(path: Path, n: int = 12, bad_line: bool = False) -> Path:
+    lines = []
+    for i in range(n):
+        trace = f"{i + 1:x}"
+        spans = [
+            _span(
+                trace,
+                f"{i}a",
+                "get_item",
+                {"id": f"i{i}"},
+                orjson.dumps({"id": f"i{i}", "n": i}).decode(),
+                10,
+            ),
+            _span(trace, f"{i}b", "get_item", {"id": "nope"}, "Error: item not found", 20, error=True),
+            _span(trace, f"{i}c", "add", {"a": i, "b": 2}, str(i + 2), 30),
+        ]
+        lines.append(orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}))
+    if bad_line:
+        lines.insert(3, b'{"resourceSpans": [ this is not json')
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def test_build_list_and_model_files(tmp_path: Path) -> None:
+    traces = write_traces(tmp_path / "t.jsonl", bad_line=True)
+    result = runner.invoke(
+        app, ["build", "--name", "m1", "--file", str(traces), "--root", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "t.jsonl:4" in result.output  # the bad line, by file and line
+    assert "bad lines/spans skipped" in result.output
+    listing = runner.invoke(app, ["list", "--root", str(tmp_path / "r")])
+    assert listing.exit_code == 0 and "m1" in listing.output
+    model = next((tmp_path / "r" / "models" / "m1").glob("v-*"))
+    manifest = orjson.loads((model / "manifest.json").read_bytes())
+    assert manifest["schema_version"] == 1 and manifest["traces"] == 12 and manifest["steps"] == 36
+    assert manifest["bad_items"] == 1 and len(manifest["sources"][0]["sha256"]) == 64
+    assert manifest["split"]["heldout_traces"] + manifest["split"]["train_traces"] == 12
+
+
+def test_build_group_by_and_gzip(tmp_path: Path) -> None:
+    plain = write_traces(tmp_path / "t.jsonl")
+    gz = tmp_path / "t.jsonl.gz"
+    gz.write_bytes(gzip.compress(plain.read_bytes()))
+    args = ["build", "-n", "g", "-f", str(gz), "--group-by", "task.id", "--holdout", "0.25"]
+    result = runner.invoke(app, [*args, "--root", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert "by task.id" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["build", "--name", "x"], "needs --name NAME and at least one --file"),
+        (["build", "--name", "x", "--file", "/no/such/file.jsonl"], "file.jsonl"),
+        (["build", "--name", "../evil", "--file", "README.md"], "invalid world-model name"),
+        (["play", "--name", "missing"], "wmh build --name missing"),
+        (["eval", "/no/such/file.jsonl"], "file.jsonl"),
+        (["examples", "run", "nope"], "no example 'nope'"),
+    ],
+)
+def test_user_errors_are_one_line(tmp_path: Path, args: list[str], expected: str) -> None:
+    result = runner.invoke(app, [*args, *(["--root", str(tmp_path)] if args[0] in ("build", "play") else [])])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+    assert "Traceback" not in result.output
+
+
+def test_file_with_no_steps_is_one_line_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"resourceSpans": []}\n')
+    result = runner.invoke(app, ["build", "-n", "e", "-f", str(empty), "--root", str(tmp_path)])
+    assert result.exit_code == 2 and "empty.jsonl" in result.output and "Traceback" not in result.output
+
+
+def test_eval_json_shape(tmp_path: Path) -> None:
+    traces = write_traces(tmp_path / "t.jsonl")
+    result = runner.invoke(app, ["eval", str(traces), "--holdout", "0.25", "--json"])
+    assert result.exit_code == 0, result.output
+    report = orjson.loads(result.stdout)
+    for key in ("overall", "seen", "unseen"):
+        assert set(report[key]) == {"n", "exact", "structural", "error_flag", "fidelity"}
+    assert set(report["per_tool"]) == {"get_item", "add"}
+    assert report["overall"]["n"] == 9
+
+
+def test_play_reads_stdin(tmp_path: Path) -> None:
+    traces = write_traces(tmp_path / "t.jsonl")
+    root = str(tmp_path / "r")
+    assert runner.invoke(app, ["build", "-n", "p", "-f", str(traces), "--root", root]).exit_code == 0
+    session = 'get_item {"id": "i3"}\nget_item id=i3\n:history\n:tools\n:bogus\n:quit\n'
+    result = runner.invoke(app, ["play", "--name", "p", "--root", root], input=session)
+    assert result.exit_code == 0, result.output
+    assert '"id": "i3"' in result.output or '"id":"i3"' in result.output
+    assert "unknown command" in result.output and "add" in result.output
+
+
+@pytest.mark.skipif(not EXAMPLE.is_file(), reason="example traces not generated")
+def test_readme_quick_start_in_a_subprocess(tmp_path: Path) -> None:
+    env = {**os.environ, "WMH_HOME": str(tmp_path / "home")}
+    wmh = [sys.executable, "-m", "wmh.cli"]
+    build = subprocess.run(
+        [*wmh, "build", "--name", "airline", "--file", str(EXAMPLE)],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert build.returncode == 0, build.stderr
+    assert "held-out fidelity" in build.stdout
+    snippet = (REPO / "README.md").read_text().split("```python\n", 1)[1].split("```", 1)[0]
+    snippet = snippet.replace('WorldModelStore(".wmh")', f"WorldModelStore({str(tmp_path / 'home')!r})")
+    run = subprocess.run(
+        [sys.executable, "-c", snippet], env=env, cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().endswith(("False", "True"))

@@ -1,0 +1,54 @@
+"""``wmh serve``: every built world model over HTTP and MCP, with durable sessions and an OTLP receiver."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from wmh.cli.common import RootOption, console, one_line_errors, store_for
+
+
+@one_line_errors
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; non-loopback needs a token.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8000,
+    name: Annotated[
+        list[str] | None, typer.Option("--name", "-n", help="Serve only this model (repeatable).")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="WMH_API_TOKEN", help="Bearer token clients must send.")
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="WMH_STORE",
+            help="Sessions: sqlite:///PATH (default ROOT/sessions.db), redis://HOST:PORT/DB or memory:.",
+        ),
+    ] = None,
+    max_body: Annotated[int, typer.Option("--max-body", help="Largest request body in bytes.")] = 8
+    * 1024
+    * 1024,
+    root: RootOption = None,
+) -> None:
+    """Serve world models over HTTP (OpenAPI at /docs), MCP (/world_models/NAME/mcp) and OTLP (/v1/traces)."""
+    from wmh.serve.app import ServeConfig
+    from wmh.serve.app import serve as run
+
+    config = ServeConfig(
+        root=store_for(root).root,
+        host=host,
+        port=port,
+        names=tuple(name or ()),
+        token=token,
+        store=store,
+        max_body=max_body,
+    )
+
+    def ready(url: str) -> None:
+        console.print(f"wmh serving on [bold]{url}[/] (docs at {url}/docs, OTLP at {url}/v1/traces)")
+
+    run(config, on_ready=ready)
