@@ -1,0 +1,142 @@
+"""Trace ingestion: trace files in, episodes (one per trace, its tool calls as steps) out.
+
+    result = ingest_files(["run1.otel.jsonl", "run2.json.gz"], on_progress=bar.update_to)
+
+Files may be OTLP JSON lines, flat-span JSON lines, one JSON document (OTLP, any-agent,
+Phoenix, ...), OTLP protobuf (single or length-prefixed), each optionally gzip-compressed; see
+``wmh.ingest.readers``. Which spans are tool calls, and where their arguments and results are, is
+decided by ``wmh.ingest.conventions``. Secrets are redacted (``wmh.ingest.redact``) before return.
+
+A malformed line or span is a ``Problem`` in the result; a missing or unreadable file, or one that
+yields no tool step at all, raises ``TraceFileError``.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import Field
+
+from wmh.core.errors import TraceFileError
+from wmh.core.types import Episode, Frozen, Problem
+from wmh.ingest.conventions import build_episode, group_traces
+from wmh.ingest.readers import ReadResult, read_file
+from wmh.ingest.redact import redact, redact_episode
+
+__all__ = ["IngestResult", "SourceFile", "ingest_files", "redact"]
+
+
+class SourceFile(Frozen):
+    """One ingested file: its content hash and what it yielded."""
+
+    path: str
+    sha256: str = Field(description="SHA-256 of the file's bytes as stored (compressed if it is)")
+    spans: int = 0
+    steps: int = 0
+    problems: int = 0
+
+
+class IngestResult(Frozen):
+    """Episodes sorted by (source file, first span start, trace id); problems in file order."""
+
+    episodes: tuple[Episode, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    span_count: int = 0
+    files: tuple[SourceFile, ...] = ()
+
+
+def ingest_files(
+    paths: Sequence[str | Path], *, on_progress: Callable[[int], None] | None = None
+) -> IngestResult:
+    """Read trace files into episodes: one per trace that has at least one tool step.
+
+    Spans are grouped by trace id within each file (a trace may span many lines of a file; the
+    same id in two files gives two episodes). ``on_progress(n)`` is called now and then with ``n``, the bytes read so far over all files
+    (cumulative, in on-disk bytes, so it reaches the sum of the files' sizes at the end): enough to
+    drive a progress bar whose total is that sum.
+    """
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # ingest allocates millions of long-lived objects: collections would dominate
+    try:
+        return _ingest(paths, on_progress)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _ingest(paths: Sequence[str | Path], on_progress: Callable[[int], None] | None) -> IngestResult:
+    episodes: list[Episode] = []
+    problems: list[Problem] = []
+    files: list[SourceFile] = []
+    span_count = done = 0
+    for path in paths:
+        offset = done
+        report = (lambda n, offset=offset: on_progress(offset + n)) if on_progress else None
+        read = read_file(path, report)
+        done += read.size
+        found = _episodes(read)
+        _require_steps(read, found)
+        episodes.extend(found)
+        problems.extend(read.problems)
+        span_count += len(read.spans)
+        files.append(_source(read, found))
+    episodes.sort(key=_source_file)  # stable: each file's own order (first start, trace id) stays
+    return IngestResult(
+        episodes=tuple(episodes), problems=tuple(problems), span_count=span_count, files=tuple(files)
+    )
+
+
+def _source_file(episode: Episode) -> str:
+    return episode.source_file
+
+
+def _episodes(read: ReadResult) -> list[Episode]:
+    """The file's traces that have at least one step, sorted by first start, then trace id.
+
+    A span without a trace id cannot be placed in a trace: it is a problem.
+    """
+    found: list[tuple[int, str, Episode]] = []
+    traces = group_traces(read.spans)
+    for span in traces.pop("", ()):
+        read.problems.append(
+            Problem(file=read.path, line=span.line, message=f"span {span.name!r} has no trace id; skipped")
+        )
+    for trace_id, spans in traces.items():
+        try:
+            episode = build_episode(trace_id, spans, read.path)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            message = f"trace {trace_id}: could not read it ({type(err).__name__}: {err}); skipped"
+            read.problems.append(Problem(file=read.path, line=spans[0].line, message=message))
+            continue
+        if not episode.steps:
+            continue
+        episode = redact_episode(episode)
+        found.append((min(s.start_ns for s in spans), trace_id, episode))
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [episode for _, _, episode in found]
+
+
+def _require_steps(read: ReadResult, found: list[Episode]) -> None:
+    if found:
+        return
+    if not read.spans:
+        why = (
+            f"no spans could be read ({len(read.problems)} bad lines)" if read.problems else "no spans in it"
+        )
+        raise TraceFileError(f"{read.path}: {why}; pass OTLP JSON/JSONL, flat-span JSONL or OTLP protobuf")
+    raise TraceFileError(
+        f"{read.path}: {len(read.spans)} spans but no tool call with a result; "
+        "record tool spans (e.g. gen_ai.operation.name=execute_tool) or tool messages, or drop this file"
+    )
+
+
+def _source(read: ReadResult, found: list[Episode]) -> SourceFile:
+    return SourceFile(
+        path=read.path,
+        sha256=read.sha256,
+        spans=len(read.spans),
+        steps=sum(len(ep.steps) for ep in found),
+        problems=len(read.problems),
+    )
