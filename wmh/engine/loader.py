@@ -7,18 +7,11 @@ from pathlib import Path
 from wmh.config.manifest import Manifest, parse_manifest
 from wmh.config.store import MANIFEST
 from wmh.core.errors import NotFoundError
-from wmh.core.types import Frozen
 from wmh.engine.files import read_tools
 from wmh.engine.offline import load_offline
 from wmh.engine.sessions import SessionStore
 from wmh.engine.world_model import WorldModel
-
-
-class ProviderRef(Frozen):
-    """Which provider a model's engine calls: ``offline`` calls none."""
-
-    name: str = "offline"
-    model: str | None = None
+from wmh.providers import Provider, create_provider
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -28,12 +21,13 @@ def read_manifest(path: Path) -> Manifest:
     return parse_manifest(file.read_bytes(), str(file))
 
 
-def load_world_model(
-    path: str | Path, sessions: SessionStore | None = None
-) -> tuple[WorldModel, ProviderRef]:
-    """The world model saved at ``path`` and the provider its engine uses (``offline`` needs none)."""
+def load_world_model(path: str | Path, sessions: SessionStore | None = None) -> tuple[WorldModel, Provider]:
+    """The world model saved at ``path`` and the registered provider its engine uses.
+
+    The offline engine's provider is ``offline``, which makes no model calls.
+    """
     path = Path(path)
     manifest = read_manifest(path)
     engine = load_offline(path / "engine")
     wm = WorldModel(manifest.name, engine, read_tools(path / "tools.json"), sessions)
-    return wm, ProviderRef(name=manifest.provider or "offline", model=manifest.model)
+    return wm, create_provider(manifest.provider or "offline", model=manifest.model)
