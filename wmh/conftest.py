@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import JsonValue
 
 from wmh.core.types import Action, ActionKind, Episode, Observation, Step
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-def call(name: str, content: str, is_error: bool = False, **arguments: object) -> Step:
+def call(name: str, content: str, is_error: bool = False, **arguments: JsonValue) -> Step:
     return Step(
-        action=Action(kind=ActionKind.TOOL_CALL, name=name, arguments=dict(arguments)),  # type: ignore[arg-type]
+        action=Action(kind=ActionKind.TOOL_CALL, name=name, arguments=dict(arguments)),
         observation=Observation(content=content, is_error=is_error),
     )
 

@@ -13,7 +13,12 @@ def manifest(name: str) -> Manifest:
 
 def test_write_resolve_list(tmp_path: Path) -> None:
     store = WorldModelStore(tmp_path)
-    path = store.write("air", lambda d: (d / "x").write_text("1") and manifest("air"))
+
+    def fill(d: Path) -> Manifest:
+        (d / "x").write_text("1")
+        return manifest("air")
+
+    path = store.write("air", fill)
     assert store.resolve("air") == path
     assert (path / "x").read_text() == "1"
     assert store.names() == ["air"]

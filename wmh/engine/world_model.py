@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Sequence
+from contextlib import contextmanager
 
 from wmh.core.errors import InvalidActionError
-from wmh.core.types import Action, ActionKind, Observation, SessionState, ToolDef, Turn
+from wmh.core.types import Action, ActionKind, FaultPlan, Observation, SessionState, ToolDef, Turn
 from wmh.engine.base import Engine
+from wmh.engine.faults import decide
 from wmh.engine.sessions import InMemorySessionStore, SessionStore
 
 
@@ -18,14 +22,30 @@ class WorldModel:
         engine: Engine,
         tools: Sequence[ToolDef] = (),
         sessions: SessionStore | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.name = name
         self.engine = engine
         self.tools = tuple(tools)
         self.sessions: SessionStore = sessions if sessions is not None else InMemorySessionStore()
+        self._sleep = sleep
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
 
-    def new_session(self, task: str = "", seed: int = 0, session_id: str | None = None) -> SessionState:
-        state = SessionState(id=session_id or uuid.uuid4().hex, model=self.name, task=task, seed=seed)
+    def new_session(
+        self,
+        task: str = "",
+        seed: int = 0,
+        session_id: str | None = None,
+        faults: FaultPlan | None = None,
+    ) -> SessionState:
+        state = SessionState(
+            id=session_id or uuid.uuid4().hex,
+            model=self.name,
+            task=task,
+            seed=seed,
+            faults=faults or FaultPlan(),
+        )
         self.sessions.put(state)
         return state
 
@@ -33,18 +53,51 @@ class WorldModel:
         return self.sessions.get(session_id)
 
     def step(self, session_id: str, action: Action) -> Observation:
-        """Answer ``action`` in the session and record the turn."""
+        """Answer ``action`` in the session and record the turn; steps on one session run one at a time.
+
+        The session's fault plan is applied first: an injected error replaces the engine's answer,
+        and added latency is slept. If the engine fails, the session is left unchanged.
+        """
+        return self.step_state(session_id, action).history[-1].observation
+
+    def step_state(self, session_id: str, action: Action) -> SessionState:
+        """``step``, returning the session as stored after it (the answer is its last turn)."""
         _check_action(action)
-        state = self.sessions.get(session_id)
-        observation = self.engine.answer(state, action)
-        self.sessions.put(state.with_turn(Turn(action=action, observation=observation)))
-        return observation
+        with self._serialized(session_id):
+            state = self.sessions.get(session_id)
+            fault = decide(state.faults, state, action)
+            if fault.latency_ms:
+                self._sleep(fault.latency_ms / 1000)
+            observation = fault.error or self.engine.answer(state, action)
+            after = state.with_turn(Turn(action=action, observation=observation))
+            self.sessions.put(after)
+        return after
 
     def reset(self, session_id: str) -> SessionState:
-        state = self.sessions.get(session_id)
-        fresh = state.model_copy(update={"history": ()})
-        self.sessions.put(fresh)
+        with self._serialized(session_id):
+            state = self.sessions.get(session_id)
+            fresh = state.model_copy(update={"history": ()})
+            self.sessions.put(fresh)
         return fresh
+
+    def delete(self, session_id: str) -> None:
+        with self._serialized(session_id):
+            self.sessions.delete(session_id)
+        with self._locks_guard:
+            self._locks.pop(session_id, None)
+
+    @contextmanager
+    def _serialized(self, session_id: str) -> Generator[None]:
+        """Hold this process's lock for the session, and the store's own lock where it has one."""
+        with self._locks_guard:
+            lock = self._locks.setdefault(session_id, threading.Lock())
+        store_lock = getattr(self.sessions, "lock", None)
+        with lock:
+            if store_lock is None:
+                yield
+            else:
+                with store_lock(session_id):
+                    yield
 
 
 def _check_action(action: Action) -> None:

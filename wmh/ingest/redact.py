@@ -41,7 +41,7 @@ def might_contain_secret(text: str) -> bool:
     """Cheap pre-check on lower-cased text: False means ``redact`` would change nothing."""
     t = text.lower()
     return (
-        ("-" in t and ("sk-" in t or "xox" in t or "api-key" in t))
+        ("-" in t and (_at_word_start(text, "sk-") or "xox" in t or "api-key" in t))
         or ("_" in t and ("ghp_" in t or "gho_" in t or "ghu_" in t or "ghs_" in t or "ghr_" in t))
         or ("_" in t and ("github_pat_" in t or "api_key" in t))
         or "akia" in t
@@ -51,6 +51,14 @@ def might_contain_secret(text: str) -> bool:
         or "eyj" in t
         or "apikey" in t
     )
+
+
+def _at_word_start(text: str, needle: str) -> bool:
+    """True if ``needle`` occurs in ``text`` where the pattern's ``\\b`` allows (no word character before)."""
+    at = text.find(needle)
+    while at > 0 and (text[at - 1].isalnum() or text[at - 1] == "_"):
+        at = text.find(needle, at + 1)
+    return at >= 0
 
 
 def redact(text: str) -> str:
