@@ -1,0 +1,93 @@
+"""Errors as JSON ``{error, detail}``: the caller's mistakes are 4xx, ours 5xx, internals never leak.
+
+InvalidNameError    400 invalid_name       NotFoundError      404 not_found
+InvalidActionError  422 invalid_action     RequestValidation  422 invalid_request
+other UserInputError 400 bad_request       SimulatorError     502 engine_failed
+ModelFormatError    500 model_unreadable   anything else      500 internal (logged)
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from wmh.core.errors import (
+    InvalidActionError,
+    InvalidNameError,
+    ModelFormatError,
+    NotFoundError,
+    SimulatorError,
+    UserInputError,
+    WmhError,
+)
+
+log = logging.getLogger("wmh.serve")
+
+_WMH: tuple[tuple[type[WmhError], int, str], ...] = (
+    (InvalidNameError, 400, "invalid_name"),
+    (InvalidActionError, 422, "invalid_action"),
+    (UserInputError, 400, "bad_request"),
+    (NotFoundError, 404, "not_found"),
+    (ModelFormatError, 500, "model_unreadable"),
+    (SimulatorError, 502, "engine_failed"),
+)
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def error_response(
+    status: int, error: str, detail: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+def wmh_status(exc: WmhError) -> tuple[int, str]:
+    for cls, status, code in _WMH:
+        if isinstance(exc, cls):
+            return status, code
+    return 500, "internal"
+
+
+async def _wmh_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WmhError)
+    status, code = wmh_status(exc)
+    if status >= 500:
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+    return error_response(status, code, str(exc))
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    parts = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid")))
+    return error_response(422, "invalid_request", "; ".join(parts) or "invalid request")
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "client_error" if exc.status_code < 500 else "server_error")
+    return error_response(exc.status_code, code, str(exc.detail), dict(exc.headers or {}))
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal", "internal server error; see the server log")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(WmhError, _wmh_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _internal_error)
