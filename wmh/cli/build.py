@@ -24,9 +24,14 @@ def build(
     ] = None,
     holdout: Annotated[float, typer.Option("--holdout", help="Share of traces/groups held out.")] = 0.2,
     no_interactive: Annotated[bool, typer.Option("--no-interactive", help="Never prompt.")] = False,
+    from_collected: Annotated[
+        bool,
+        typer.Option("--from-collected", help="Also read the traces `wmh serve` received at /v1/traces."),
+    ] = False,
     root: RootOption = None,
 ) -> None:
     """Build a world model from OpenTelemetry trace files."""
+    file = [*(file or []), *(_collected(root) if from_collected else [])]
     if not name or not file:
         raise fail(
             "wmh build needs --name NAME and at least one --file TRACES, e.g. "
@@ -36,6 +41,18 @@ def build(
     with RichProgress() as progress:
         summary = build_world_model(request, store_for(root), progress)
     render_summary(summary)
+
+
+def _collected(root: Path | None) -> list[Path]:
+    from wmh.serve.otlp import collected_files
+
+    found = collected_files(store_for(root).root)
+    if not found:
+        raise fail(
+            f"no collected traces under {store_for(root).root}/collected; point an OTLP exporter at "
+            "`wmh serve` (OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:8000) first"
+        )
+    return found
 
 
 def render_summary(summary: BuildSummary) -> None:

@@ -157,3 +157,14 @@ def test_readme_quick_start_in_a_subprocess(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().endswith(("False", "True"))
+
+
+def test_build_from_collected(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    (root / "collected").mkdir(parents=True)
+    write_traces(root / "collected" / "traces-20260101.otel.jsonl")
+    result = runner.invoke(app, ["build", "-n", "c", "--from-collected", "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "36" in result.output
+    missing = runner.invoke(app, ["build", "-n", "c", "--from-collected", "--root", str(tmp_path / "none")])
+    assert missing.exit_code == 2 and "OTEL_EXPORTER_OTLP_ENDPOINT" in missing.output
