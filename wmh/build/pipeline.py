@@ -9,15 +9,20 @@ from pathlib import Path
 from pydantic import Field
 
 from wmh.build.split import Split, split_episodes
-from wmh.config.manifest import Manifest, Metrics, SourceInfo, SplitInfo
+from wmh.config.manifest import Manifest, Metrics, OptimizationInfo, SourceInfo, SplitInfo
 from wmh.config.store import WorldModelStore, check_name
 from wmh.core.errors import UserInputError
 from wmh.core.types import Episode, Frozen, Problem, ToolDef
 from wmh.engine.baseline import ReplayBaseline
 from wmh.engine.files import write_episodes, write_tools
-from wmh.engine.offline import fit_offline
+from wmh.engine.offline import OfflineEngine, fit_offline
+from wmh.engine.offline_config import OfflineConfig
 from wmh.eval.run import EvalReport, replay, report, seen_pairs
 from wmh.ingest import IngestResult, ingest_files
+from wmh.optimize import DEFAULT_BUDGET, OFFLINE_COMPONENT, OptimizeResult, OptimizeSettings, optimize_offline
+from wmh.optimize import Progress as OptimizeProgress
+
+OPTIMIZE_FILE = "optimize.json"
 
 
 class BuildRequest(Frozen):
@@ -25,12 +30,14 @@ class BuildRequest(Frozen):
     files: tuple[str, ...]
     group_by: str | None = None
     holdout: float = Field(default=0.2, ge=0.0, lt=1.0)
+    budget: int = Field(default=DEFAULT_BUDGET, ge=0, description="GEPA metric calls; 0 skips optimization")
 
 
 class BuildSummary(Frozen):
     manifest: Manifest
     path: str
     problems: tuple[Problem, ...] = ()
+    warnings: tuple[str, ...] = Field(default=(), description="What went wrong without stopping the build")
 
 
 class Progress:
@@ -52,6 +59,11 @@ def build_world_model(
         raise UserInputError("every trace landed in the held-out split; lower --holdout or check --group-by")
     progress.phase("fitting the offline engine")
     engine = fit_offline(split.train)
+    optimized, warnings = _optimize(request, engine, split, store, progress)
+    if optimized is not None:
+        engine = engine.with_config(
+            OfflineConfig.model_validate_json(optimized.best_candidate[OFFLINE_COMPONENT])
+        )
     evaluation, baseline = _score(engine, split, progress)
     tools = collect_tools(ingested.episodes)
 
@@ -60,11 +72,43 @@ def build_world_model(
         write_episodes(directory / "train.jsonl", split.train)
         write_episodes(directory / "heldout.jsonl", split.heldout)
         write_tools(directory / "tools.json", tools)
-        return _manifest(request, ingested, split, tools, evaluation, baseline)
+        if optimized is not None:
+            (directory / OPTIMIZE_FILE).write_text(optimized.model_dump_json(indent=2))
+        return _manifest(request, ingested, split, tools, evaluation, baseline, optimized)
 
     progress.phase("saving")
     path = store.write(request.name, fill)
-    return BuildSummary(manifest=store.manifest(request.name), path=str(path), problems=ingested.problems)
+    manifest = store.manifest(request.name)
+    return BuildSummary(manifest=manifest, path=str(path), problems=ingested.problems, warnings=warnings)
+
+
+def _optimize(
+    request: BuildRequest, engine: OfflineEngine, split: Split, store: WorldModelStore, progress: Progress
+) -> tuple[OptimizeResult | None, tuple[str, ...]]:
+    """GEPA over the engine's configuration; a search that cannot run is a warning, not a failed build."""
+    if request.budget == 0:
+        return None, ()
+    progress.phase("optimizing (GEPA)", request.budget)
+    done = 0
+
+    def on_progress(p: OptimizeProgress) -> None:
+        nonlocal done
+        progress.advance(max(0, min(p.metric_calls, request.budget) - done))
+        done = max(done, min(p.metric_calls, request.budget))
+
+    try:
+        result = optimize_offline(
+            split.train,
+            heldout=split.heldout or None,
+            settings=OptimizeSettings(budget=request.budget),
+            group_by=split.group_by,
+            run_dir=store.root / "runs" / request.name / "optimize",
+            on_progress=on_progress,
+            full_engine=engine,
+        )
+    except UserInputError as exc:
+        return None, (f"optimization skipped: {exc}; the base configuration was kept",)
+    return result, ()
 
 
 def _ingest(files: Sequence[str], progress: Progress) -> IngestResult:
@@ -113,6 +157,7 @@ def _manifest(
     tools: Sequence[ToolDef],
     evaluation: EvalReport | None,
     baseline: EvalReport | None,
+    optimized: OptimizeResult | None,
 ) -> Manifest:
     from wmh import __version__
 
@@ -146,4 +191,22 @@ def _manifest(
             heldout_steps=sum(len(ep.steps) for ep in split.heldout),
         ),
         metrics=metrics,
+        optimization=_optimization_info(optimized),
+    )
+
+
+def _optimization_info(result: OptimizeResult | None) -> OptimizationInfo | None:
+    if result is None:
+        return None
+    return OptimizationInfo(
+        reflector=result.reflector,
+        budget=result.budget,
+        rollouts=result.rollouts,
+        candidates=result.candidates,
+        frontier=len(result.frontier),
+        val_base=result.val_score_base,
+        val_best=result.val_score_best,
+        heldout_base=result.heldout_score_base,
+        heldout_best=result.heldout_score_best,
+        improved=result.improved,
     )

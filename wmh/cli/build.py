@@ -9,8 +9,10 @@ import typer
 from rich.table import Table
 
 from wmh.build.pipeline import BuildRequest, BuildSummary, build_world_model
-from wmh.cli.common import RootOption, console, fail, one_line_errors, store_for
+from wmh.cli.common import RootOption, console, fail, is_tty, one_line_errors, store_for
 from wmh.cli.progress import RichProgress
+from wmh.cli.wizard import wizard
+from wmh.optimize import DEFAULT_BUDGET
 
 MAX_PROBLEMS_SHOWN = 10
 
@@ -23,6 +25,9 @@ def build(
         str | None, typer.Option("--group-by", help="Trace attribute to split on, e.g. a task id.")
     ] = None,
     holdout: Annotated[float, typer.Option("--holdout", help="Share of traces/groups held out.")] = 0.2,
+    budget: Annotated[
+        int, typer.Option("--budget", envvar="WMH_BUDGET", help="GEPA metric calls (0 skips optimization).")
+    ] = DEFAULT_BUDGET,
     no_interactive: Annotated[bool, typer.Option("--no-interactive", help="Never prompt.")] = False,
     from_collected: Annotated[
         bool,
@@ -32,12 +37,16 @@ def build(
 ) -> None:
     """Build a world model from OpenTelemetry trace files."""
     file = [*(file or []), *(_collected(root) if from_collected else [])]
+    if not name and not file and not no_interactive and is_tty():
+        name, file, group_by, holdout, budget = wizard()
     if not name or not file:
         raise fail(
             "wmh build needs --name NAME and at least one --file TRACES, e.g. "
             "wmh build --name airline --file examples/tau-bench/traces.otel.jsonl"
         )
-    request = BuildRequest(name=name, files=tuple(str(f) for f in file), group_by=group_by, holdout=holdout)
+    request = BuildRequest(
+        name=name, files=tuple(str(f) for f in file), group_by=group_by, holdout=holdout, budget=budget
+    )
     with RichProgress() as progress:
         summary = build_world_model(request, store_for(root), progress)
     render_summary(summary)
@@ -83,6 +92,18 @@ def render_summary(summary: BuildSummary) -> None:
         )
     else:
         table.add_row("held-out fidelity", "n/a (no held-out steps)")
+    o = m.optimization
+    if o is not None:
+        held = (
+            f"held-out {o.heldout_base:.3f} -> {o.heldout_best:.3f}, " if o.heldout_best is not None else ""
+        )
+        table.add_row(
+            "optimization (GEPA)",
+            f"{held}validation {o.val_base:.3f} -> {o.val_best:.3f}; "
+            f"{o.rollouts} metric calls, {o.candidates} candidates, frontier {o.frontier}",
+        )
     table.add_row("engine", m.engine)
     table.add_row("saved to", summary.path)
     console.print(table)
+    for warning in summary.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)

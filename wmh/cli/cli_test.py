@@ -168,3 +168,46 @@ def test_build_from_collected(tmp_path: Path) -> None:
     assert "36" in result.output
     missing = runner.invoke(app, ["build", "-n", "c", "--from-collected", "--root", str(tmp_path / "none")])
     assert missing.exit_code == 2 and "OTEL_EXPORTER_OTLP_ENDPOINT" in missing.output
+
+
+def test_build_optimizes_and_list_shows_it(tmp_path: Path) -> None:
+    traces = write_traces(tmp_path / "t.jsonl", n=40)
+    root = str(tmp_path / "r")
+    result = runner.invoke(app, ["build", "-n", "o", "-f", str(traces), "--budget", "300", "--root", root])
+    assert result.exit_code == 0, result.output
+    assert "optimization (GEPA)" in result.output
+    model = next((tmp_path / "r" / "models" / "o").glob("v-*"))
+    manifest = orjson.loads((model / "manifest.json").read_bytes())
+    assert manifest["optimization"]["rollouts"] > 0 and manifest["optimization"]["frontier"] >= 1
+    assert (model / "optimize.json").is_file()
+    listing = runner.invoke(app, ["list", "--root", root])
+    assert str(manifest["optimization"]["rollouts"]) in listing.output
+
+
+def test_budget_too_small_still_saves_the_base(tmp_path: Path) -> None:
+    traces = write_traces(tmp_path / "t.jsonl", n=40)
+    result = runner.invoke(
+        app, ["build", "-n", "b", "-f", str(traces), "--budget", "1", "--root", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "optimization skipped" in result.output and "held-out fidelity" in result.output
+
+
+def test_wizard_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import wmh.cli.build as build_cmd
+
+    monkeypatch.setattr(build_cmd, "is_tty", lambda: True)
+    traces = write_traces(tmp_path / "t.jsonl")
+    answers = f"/no/such.jsonl\n{traces}\n../bad\nwiz\ntask.id\n1.5\n0.25\n0\n"
+    result = runner.invoke(app, ["build", "--root", str(tmp_path)], input=answers)
+    assert result.exit_code == 0, result.output
+    assert "not found" in result.output and "is not valid" in result.output
+    assert "world model 'wiz'" in result.output and "by task.id" in result.output
+
+
+def test_no_interactive_never_prompts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import wmh.cli.build as build_cmd
+
+    monkeypatch.setattr(build_cmd, "is_tty", lambda: True)
+    result = runner.invoke(app, ["build", "--no-interactive", "--root", str(tmp_path)])
+    assert result.exit_code == 2 and "needs --name" in result.output

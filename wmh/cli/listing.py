@@ -16,14 +16,25 @@ def list_models(root: RootOption = None) -> None:
     if not names:
         console.print(f"no world models under {store.root}; build one with `wmh build --name N --file F`")
         return
-    table = Table("name", "engine/provider", "steps", "tools", "held-out", "built at")
+    table = Table("name", "engine/provider", "steps", "tools", "held-out", "rollouts", "frontier", "built at")
     for name in names:
         try:
             m = store.manifest(name)
         except WmhError as exc:
-            table.add_row(name, f"[red]unreadable: {exc}[/]", "", "", "", "")
+            table.add_row(name, f"[red]unreadable: {exc}[/]", "", "", "", "", "", "")
             continue
         engine = m.engine if not m.provider else f"{m.engine}/{m.provider}"
         score = f"{m.metrics.heldout.fidelity:.3f}" if m.metrics.heldout.n else "n/a"
-        table.add_row(name, engine, str(m.steps), str(len(m.tools)), score, m.built_at)
+        o = m.optimization
+        rollouts, frontier = (str(o.rollouts), str(o.frontier)) if o else ("-", "-")
+        table.add_row(
+            name,
+            engine,
+            str(m.steps),
+            str(len(m.tools)),
+            score,
+            rollouts,
+            frontier,
+            m.built_at[:16].replace("T", " "),
+        )
     console.print(table)

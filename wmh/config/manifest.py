@@ -37,6 +37,21 @@ class Metrics(Frozen):
     baseline: Score = Field(default_factory=Score, description="Replay-else-most-common on the same steps")
 
 
+class OptimizationInfo(Frozen):
+    """What the GEPA search did; the full result is ``optimize.json`` beside the manifest."""
+
+    reflector: str
+    budget: int
+    rollouts: int = Field(description="Metric calls spent")
+    candidates: int
+    frontier: int = Field(description="Candidates on the Pareto frontier")
+    val_base: float
+    val_best: float
+    heldout_base: float | None = None
+    heldout_best: float | None = None
+    improved: bool = False
+
+
 class Manifest(Frozen):
     schema_version: int = SCHEMA_VERSION
     name: str
@@ -53,6 +68,7 @@ class Manifest(Frozen):
     tools: tuple[str, ...] = ()
     split: SplitInfo = Field(default_factory=SplitInfo)
     metrics: Metrics = Field(default_factory=Metrics)
+    optimization: OptimizationInfo | None = None
 
 
 def parse_manifest(raw: bytes, where: str) -> Manifest:

@@ -1,0 +1,71 @@
+"""Optimization: GEPA-style reflective search over the environment (issue 4).
+
+    from wmh.optimize import optimize_offline, OptimizeSettings
+
+    result = optimize_offline(split.train, heldout=split.heldout, group_by=split.group_by,
+                              settings=OptimizeSettings(budget=1500), llm=None,
+                              run_dir=root / "runs" / name / "optimize", on_progress=bar_update)
+    best = OfflineConfig.model_validate_json(result.best_candidate["offline_config"])
+    engine = engine.with_config(best)
+
+The candidate is one text component of a ``Target``: the offline engine's ``OfflineConfig`` as
+JSON (``OfflineTarget``), later an LLM engine's environment prompt. The ``gepa`` package runs the
+search (minibatches from train, the Pareto frontier over a validation split carved from train by
+group, metric-call budget, no-improvement stop, resumable run directory); a reflector proposes each
+new candidate from graded failures: ``LLMReflector`` with a provider, ``DeterministicReflector``
+without one. ``OptimizeResult`` is what is saved with the model.
+"""
+
+from wmh.optimize.adapter import Example, RunLog, WmhAdapter
+from wmh.optimize.reflect import DeterministicReflector, LLMReflector, Proposal, Reflector, edits
+from wmh.optimize.run import (
+    DEFAULT_BUDGET,
+    OptimizeSettings,
+    carve_validation,
+    check_budget,
+    optimize,
+    optimize_offline,
+)
+from wmh.optimize.target import OFFLINE_COMPONENT, InvalidCandidate, OfflineTarget, Target, parse_config
+from wmh.optimize.types import (
+    EpisodeOutcome,
+    FrontierEntry,
+    HistoryPoint,
+    OptimizeResult,
+    Progress,
+    Rejection,
+    Rollout,
+    StepOutcome,
+    load_result,
+)
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "OFFLINE_COMPONENT",
+    "DeterministicReflector",
+    "EpisodeOutcome",
+    "Example",
+    "FrontierEntry",
+    "HistoryPoint",
+    "InvalidCandidate",
+    "LLMReflector",
+    "OfflineTarget",
+    "OptimizeResult",
+    "OptimizeSettings",
+    "Progress",
+    "Proposal",
+    "Reflector",
+    "Rejection",
+    "Rollout",
+    "RunLog",
+    "StepOutcome",
+    "Target",
+    "WmhAdapter",
+    "carve_validation",
+    "check_budget",
+    "edits",
+    "load_result",
+    "optimize",
+    "optimize_offline",
+    "parse_config",
+]

@@ -1,0 +1,276 @@
+"""Run one optimization: carve the validation split, drive ``gepa.optimize``, assemble the result.
+
+    result = optimize_offline(split.train, heldout=split.heldout, group_by="tau.task_id",
+                              run_dir=root / "runs" / name / "optimize", on_progress=bar.update)
+
+The run directory holds GEPA's state (``gepa_state.bin``, saved every iteration) under a
+subdirectory named by a fingerprint of the inputs (base candidate, train and validation episodes,
+settings other than the budget). Running again with the same inputs resumes that state: a larger
+budget continues the search where it stopped; changed inputs start a fresh subdirectory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import cast
+
+import gepa
+from gepa.core.adapter import GEPAAdapter
+from gepa.core.callbacks import GEPACallback
+from gepa.utils import NoImprovementStopper
+from pydantic import Field
+
+from wmh.build.split import split_episodes
+from wmh.core.errors import UserInputError
+from wmh.core.jsonutil import canonical
+from wmh.core.types import Episode, Frozen
+from wmh.engine.offline import OfflineEngine
+from wmh.engine.offline_config import STRATEGIES, OfflineConfig
+from wmh.optimize.adapter import Example, WmhAdapter
+from wmh.optimize.reflect import DeterministicReflector, LLMReflector, Reflector
+from wmh.optimize.target import OfflineTarget, Target
+from wmh.optimize.types import EpisodeOutcome, FrontierEntry, OptimizeResult, Progress
+from wmh.providers import LLM
+
+DEFAULT_BUDGET = 1500
+RUN_VERSION = "wmh-gepa-1"
+OFFLINE_DESCRIPTION = (
+    "The JSON configuration of an offline (no-model) simulator. For each tool call it tries the "
+    "strategies in `strategy_order` (or the tool's own order in `tool_strategies`); the first that "
+    f"answers wins, else the tool's most common answer. Strategies: {', '.join(STRATEGIES)}. A step's "
+    "`source` names what answered it (derived, session, replay, function, constant, sticky-error, "
+    "error, patch/template, analogy, most-common). Keep every field; change values, orders and "
+    "per-tool orders. Fields:\n"
+    + "\n".join(
+        f"- {name}: {f.description}" for name, f in OfflineConfig.model_fields.items() if f.description
+    )
+)
+
+
+class OptimizeSettings(Frozen):
+    """How the search runs; everything but ``budget`` is part of the run directory's fingerprint."""
+
+    budget: int = Field(default=DEFAULT_BUDGET, ge=1, description="Metric calls (one example scored once)")
+    patience: int = Field(
+        default=30, ge=1, description="Stop after this many iterations with no better candidate"
+    )
+    folds: int = Field(
+        default=1,
+        ge=1,
+        description="1: train episodes are answered leaving their own trace out; k>1: by engines fitted on "
+        "the other k-1 folds of train groups (leak-free by task, k-1 more fits)",
+    )
+    minibatch: int = Field(default=8, ge=1, description="Train episodes per reflection minibatch")
+    val_share: float = Field(
+        default=0.2, gt=0.0, lt=1.0, description="Share of train groups carved off as validation"
+    )
+    group_by: str | None = Field(default=None, description="Trace attribute the validation split groups by")
+    seed: int = 0
+
+
+def carve_validation(
+    train: Sequence[Episode], val_share: float, group_by: str | None
+) -> tuple[tuple[Episode, ...], tuple[Episode, ...]]:
+    """(search train, validation): a deterministic group split of train; episodes with no step drop out."""
+    usable = [ep for ep in train if ep.steps]
+    split = split_episodes(usable, val_share, group_by)
+    by = f"by {group_by!r}" if group_by else "by trace"
+    if not split.heldout:
+        raise UserInputError(
+            f"the validation split is empty: the {len(usable)} train traces with steps form "
+            f"{split.groups_total} group(s) {by}, and validation needs one of at least 2; "
+            "add traces, group by another attribute, or build without optimizing"
+        )
+    if not split.train:
+        raise UserInputError(
+            f"no train traces are left beside the validation split ({split.groups_total} group(s) {by}); "
+            "add traces or lower the validation share"
+        )
+    return split.train, split.heldout
+
+
+def optimize_offline(
+    train: Sequence[Episode],
+    *,
+    heldout: Sequence[Episode] | None = None,
+    base: OfflineConfig | None = None,
+    settings: OptimizeSettings | None = None,
+    group_by: str | None = None,
+    llm: LLM | None = None,
+    run_dir: Path | str | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    full_engine: OfflineEngine | None = None,
+) -> OptimizeResult:
+    """Evolve the offline engine's configuration on ``train``; score base and best on ``heldout``.
+
+    ``group_by`` (or ``settings.group_by``) is the attribute the validation split is carved by (use
+    the build's split key). ``llm``: reflect with that model; None: the deterministic reflector.
+    ``full_engine``: the engine the build fitted on all of ``train``, reused for the held-out score.
+    """
+    settings = settings or OptimizeSettings()
+    if group_by is not None:
+        settings = settings.model_copy(update={"group_by": group_by})
+    fit, val = carve_validation(train, settings.val_share, settings.group_by)
+    target = OfflineTarget(
+        fit,
+        full_train=train,
+        base=base,
+        group_by=settings.group_by,
+        folds=settings.folds,
+        full_engine=full_engine,
+    )
+    reflector: Reflector = (
+        LLMReflector(llm, describe=OFFLINE_DESCRIPTION) if llm else DeterministicReflector()
+    )
+    return optimize(
+        target,
+        fit,
+        val,
+        reflector=reflector,
+        settings=settings,
+        heldout=heldout,
+        run_dir=run_dir,
+        on_progress=on_progress,
+    )
+
+
+def optimize(
+    target: Target,
+    train: Sequence[Episode],
+    val: Sequence[Episode],
+    *,
+    reflector: Reflector,
+    settings: OptimizeSettings | None = None,
+    heldout: Sequence[Episode] | None = None,
+    run_dir: Path | str | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> OptimizeResult:
+    """GEPA over ``target``: minibatches from ``train``, the Pareto frontier over ``val``.
+
+    Raises ``UserInputError`` for an empty ``train``/``val`` or a budget below one evaluation of
+    the base candidate on ``val``. Returns the best valid candidate by mean validation score (the
+    base when nothing beat it); held-out scores when ``heldout`` is given.
+    """
+    settings = settings or OptimizeSettings()
+    train, val = [ep for ep in train if ep.steps], [ep for ep in val if ep.steps]
+    if not val:
+        raise UserInputError(
+            "the validation split has no episode with steps; add traces or lower the holdout"
+        )
+    if not train:
+        raise UserInputError("the search's train split has no episode with steps; add traces")
+    check_budget(settings.budget, len(val))
+    seed_text = target.validate(target.seed())
+    adapter = WmhAdapter(target, train, val, reflector, budget=settings.budget, on_progress=on_progress)
+    directory = _run_directory(run_dir, target, seed_text, train, val, settings, reflector)
+    resumed = directory is not None and (directory / "gepa_state.bin").is_file()
+    result = gepa.optimize(
+        seed_candidate={target.component: seed_text},
+        trainset=[Example(split="train", index=i) for i in range(len(train))],
+        valset=[Example(split="val", index=i) for i in range(len(val))],
+        adapter=cast("GEPAAdapter[Example, EpisodeOutcome, str]", adapter),
+        candidate_selection_strategy="pareto",
+        reflection_minibatch_size=settings.minibatch,
+        max_metric_calls=settings.budget,
+        stop_callbacks=[NoImprovementStopper(settings.patience)],
+        logger=_RunLogger(directory),
+        run_dir=str(directory) if directory is not None else None,
+        callbacks=cast("list[GEPACallback]", [adapter]),  # the adapter implements the hooks it needs
+        track_best_outputs=False,
+        cache_evaluation=True,
+        seed=settings.seed,
+        raise_on_exception=True,
+    )
+    scores = list(result.val_aggregate_scores)
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i))  # ties keep the earlier (the base)
+    base_c, best_c = dict(result.candidates[0]), dict(result.candidates[best])
+    frontier_ids = sorted({i for ids in result.per_val_instance_best_candidates.values() for i in ids})
+    log = adapter.log
+    held_base = held_best = None
+    held_steps = None
+    if heldout:
+        held_base, held_steps = target.heldout(base_c[target.component], heldout)
+        held_best = held_base if best == 0 else target.heldout(best_c[target.component], heldout)[0]
+    return OptimizeResult(
+        component=target.component,
+        reflector=reflector.name,
+        base_candidate=base_c,
+        best_candidate=best_c,
+        best_index=best,
+        candidates=len(scores),
+        frontier=tuple(
+            FrontierEntry(
+                index=i,
+                candidate=dict(result.candidates[i]),
+                val_score=scores[i],
+                val_scores={val[int(k)].trace_id: v for k, v in sorted(result.val_subscores[i].items())},
+            )
+            for i in frontier_ids
+        ),
+        history=log.history,
+        rollouts=result.total_metric_calls or 0,
+        rollout_records=log.rollouts,
+        rejections=log.rejections,
+        budget=settings.budget,
+        train_examples=len(train),
+        val_examples=len(val),
+        val_score_base=scores[0],
+        val_score_best=scores[best],
+        heldout_score_base=held_base,
+        heldout_score_best=held_best,
+        heldout_steps=held_steps,
+        resumed=resumed,
+        run_dir=str(directory) if directory is not None else None,
+    )
+
+
+def check_budget(budget: int, val_examples: int) -> None:
+    """A budget must cover scoring the base candidate once on every validation example."""
+    if budget < val_examples:
+        raise UserInputError(
+            f"budget {budget} is too small: scoring the base candidate once on the {val_examples} "
+            f"validation traces takes {val_examples} metric calls; use a budget of at least {val_examples} "
+            f"(the default is {DEFAULT_BUDGET})"
+        )
+
+
+def _run_directory(
+    run_dir: Path | str | None,
+    target: Target,
+    seed_text: str,
+    train: Sequence[Episode],
+    val: Sequence[Episode],
+    settings: OptimizeSettings,
+    reflector: Reflector,
+) -> Path | None:
+    if run_dir is None:
+        return None
+    key = canonical(
+        {
+            "version": RUN_VERSION,
+            "component": target.component,
+            "seed": seed_text,
+            "train": [ep.trace_id for ep in train],
+            "val": [ep.trace_id for ep in val],
+            "train_steps": sum(len(ep.steps) for ep in train),
+            "settings": settings.model_dump(mode="json", exclude={"budget"}),
+            "reflector": reflector.name,
+        }
+    )
+    directory = Path(run_dir) / f"gepa-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+class _RunLogger:
+    """GEPA's log lines go to ``run_log.txt`` in the run directory (nowhere without one), not stdout."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.path = directory / "run_log.txt" if directory is not None else None
+
+    def log(self, message: str) -> None:
+        if self.path is not None:
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(message.rstrip("\n") + "\n")

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from wmh.build.split import split_episodes
+from wmh.core.errors import ModelFormatError, UserInputError
+from wmh.core.types import Episode
+from wmh.engine.offline_config import STRATEGIES, OfflineConfig
+from wmh.optimize import (
+    OFFLINE_COMPONENT,
+    OptimizeResult,
+    OptimizeSettings,
+    Progress,
+    load_result,
+    optimize_offline,
+)
+from wmh.optimize.adapter import short_hash
+from wmh.optimize.target import config_text
+from wmh.providers import LLM, LLMConfig, ScriptedProvider
+
+GROUP = "task_id"
+# a poor base (every call answered by its tool's most common answer) leaves the search something to find
+POOR = OfflineConfig(
+    strategy_order=("constant", *(s for s in STRATEGIES if s != "constant")), constant_min_share=0.0
+)
+
+
+def run(
+    corpus: list[Episode],
+    budget: int = 200,
+    *,
+    run_dir: Path | None = None,
+    llm: LLM | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> OptimizeResult:
+    split = split_episodes(corpus, 0.25, GROUP)
+    return optimize_offline(
+        split.train,
+        heldout=split.heldout,
+        base=POOR,
+        group_by=GROUP,
+        settings=OptimizeSettings(budget=budget, minibatch=4, patience=10),
+        llm=llm,
+        run_dir=run_dir,
+        on_progress=on_progress,
+    )
+
+
+def test_search_improves_on_validation_and_reports_everything(corpus: list[Episode]) -> None:
+    seen: list[Progress] = []
+    result = run(corpus, on_progress=seen.append)
+    assert result.val_score_best > result.val_score_base and result.best_index > 0
+    assert result.base_candidate == {OFFLINE_COMPONENT: config_text(POOR)}
+    assert result.best_candidate != result.base_candidate
+    assert result.rollouts == len(result.rollout_records)
+    assert {r.split for r in result.rollout_records} == {"train", "val"}
+    assert any(f.index == result.best_index for f in result.frontier)
+    assert all(len(f.val_scores) == result.val_examples for f in result.frontier)
+    assert [h.iteration for h in result.history] == list(range(len(result.history)))
+    assert any(h.accepted and h.note for h in result.history)
+    assert result.heldout_score_base is not None and result.heldout_score_best is not None
+    assert seen and seen[-1].budget == 200 and seen[-1].metric_calls <= 200
+    assert [p.metric_calls for p in seen] == sorted(p.metric_calls for p in seen)
+
+
+def test_whole_search_is_deterministic(corpus: list[Episode]) -> None:
+    assert run(corpus) == run(corpus)
+
+
+def test_never_returns_a_candidate_below_the_base(corpus: list[Episode]) -> None:
+    split = split_episodes(corpus, 0.25, GROUP)
+    for base in (OfflineConfig(), POOR, OfflineConfig(k=1, context_turns=0)):
+        result = optimize_offline(
+            split.train, base=base, group_by=GROUP, settings=OptimizeSettings(budget=120, minibatch=4)
+        )
+        assert result.val_score_best >= result.val_score_base
+        assert result.best_index == 0 or result.val_score_best > result.val_score_base
+
+
+def test_budget_below_one_validation_pass_says_the_minimum(corpus: list[Episode]) -> None:
+    with pytest.raises(UserInputError, match=r"budget 3 is too small.*at least 4"):
+        run(corpus, budget=3)
+
+
+def test_empty_validation_split_is_a_clear_error(corpus: list[Episode]) -> None:
+    one_group = [ep.model_copy(update={"attributes": {GROUP: "same"}}) for ep in corpus]
+    with pytest.raises(UserInputError, match="validation split is empty"):
+        optimize_offline(one_group, group_by=GROUP)
+
+
+def test_invalid_llm_answers_are_recorded_and_skipped(corpus: list[Episode]) -> None:
+    good = OfflineConfig(strategy_order=STRATEGIES).model_dump_json()
+    provider = ScriptedProvider(script=["I think k should be lower.", '{"k": "many"}', good], cycle=True)
+    result = run(corpus, budget=80, llm=LLM(provider, LLMConfig()))
+    messages = [r.message for r in result.rejections]
+    assert "not a valid candidate" in messages[0] and "not a valid candidate" in messages[1]
+    assert result.reflector == "llm:scripted"
+    proposed = short_hash(config_text(OfflineConfig.model_validate_json(good)))
+    assert any(r.candidate == proposed for r in result.rollout_records)  # the valid answer was scored
+    assert result.val_score_best >= result.val_score_base
+
+
+def test_resume_continues_the_run(corpus: list[Episode], tmp_path: Path) -> None:
+    first = run(corpus, budget=40, run_dir=tmp_path)
+    assert not first.resumed and first.run_dir is not None
+    assert (Path(first.run_dir) / "gepa_state.bin").is_file()
+    second = run(corpus, budget=120, run_dir=tmp_path)
+    assert second.resumed and second.run_dir == first.run_dir
+    assert second.history[: len(first.history)] == first.history
+    assert second.history[len(first.history)].iteration == first.history[-1].iteration + 1
+    assert second.rollout_records[: len(first.rollout_records)] == first.rollout_records
+    assert (
+        first.rollouts < second.rollouts <= 120 + 2 * 4 + second.val_examples
+    )  # GEPA ends its last iteration
+    assert run(corpus, budget=40, run_dir=tmp_path / "other").history == first.history
+
+
+def test_result_round_trips_as_json(corpus: list[Episode]) -> None:
+    result = run(corpus, budget=60)
+    assert load_result(result.model_dump_json()) == result
+    newer = result.model_copy(update={"schema_version": 99}).model_dump_json()
+    with pytest.raises(ModelFormatError, match="upgrade wmh"):
+        load_result(newer)

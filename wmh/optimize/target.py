@@ -1,0 +1,179 @@
+"""What is optimized, and how a candidate is scored on one example.
+
+A ``Target`` names the candidate's one text component, checks a proposed text (``validate``), and
+scores a text on one episode (``evaluate``). The optimizer (GEPA adapter, reflectors, run
+directory) never looks past this interface, so an LLM engine plugs in with its environment prompt
+as the component and its own evaluator. ``OfflineTarget`` is the offline engine's: the candidate is
+its ``OfflineConfig`` as JSON text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from pydantic import ValidationError
+
+from wmh.build.split import bucket
+from wmh.core.jsonutil import canonical
+from wmh.core.types import Episode
+from wmh.engine.offline import OfflineEngine, fit_offline
+from wmh.engine.offline_config import STRATEGIES, OfflineConfig
+from wmh.eval.run import StepResult, replay
+from wmh.optimize.types import EpisodeOutcome, StepOutcome
+
+OFFLINE_COMPONENT = "offline_config"
+TEXT_LIMIT = 400
+
+
+class InvalidCandidate(ValueError):
+    """A proposed text that is not a valid candidate; ``str(err)`` says why in one line."""
+
+
+class Target(Protocol):
+    """One optimizable component and its evaluator."""
+
+    component: str
+
+    def seed(self) -> str:
+        """The base candidate's text."""
+        ...
+
+    def validate(self, text: str) -> str:
+        """The canonical form of ``text``, or ``InvalidCandidate`` with the reason."""
+        ...
+
+    def evaluate(self, text: str, episode: Episode, *, train: bool) -> EpisodeOutcome:
+        """Score ``text`` on one episode; ``train``: the episode is in the engine's own data."""
+        ...
+
+    def heldout(self, text: str, episodes: Sequence[Episode]) -> tuple[float, int]:
+        """(mean step fidelity, steps) on held-out episodes, with the engine fitted on all of train."""
+        ...
+
+
+class OfflineTarget:
+    """The offline engine's configuration as the candidate.
+
+    ``fit`` is the search's train (train minus the validation split). Validation episodes are
+    answered by an engine fitted on all of ``fit`` (their groups are not in it). Train episodes
+    are answered by that engine leaving their own trace out (``folds=1``), or, with ``folds`` > 1,
+    leak-free by task: ``fit`` is cut into folds by ``group_by`` and each episode is answered by the
+    engine fitted on the other folds. ``full_train`` (fitted
+    lazily, only for the held-out score) is what the built model learns from. Fits are cached by
+    ``embed_dim``, the one knob that needs a refit; other changes go through ``with_config``.
+    """
+
+    component = OFFLINE_COMPONENT
+
+    def __init__(
+        self,
+        fit: Sequence[Episode],
+        full_train: Sequence[Episode] | None = None,
+        base: OfflineConfig | None = None,
+        *,
+        group_by: str | None = None,
+        folds: int = 1,
+        full_engine: OfflineEngine | None = None,
+    ) -> None:
+        self.base = base or OfflineConfig()
+        fit = tuple(fit)
+        self.fold_of = _folds(fit, group_by, folds)
+        self.pools: dict[str, tuple[Episode, ...]] = {
+            "fit": fit,
+            "full": tuple(full_train) if full_train is not None else fit,
+        }
+        for f in sorted(set(self.fold_of.values())):
+            self.pools[f"fold{f}"] = tuple(ep for ep in fit if self.fold_of[ep.trace_id] != f)
+        self._fits: dict[tuple[str, int], OfflineEngine] = {}
+        if full_engine is not None:
+            self._fits[("full", full_engine.config.embed_dim)] = full_engine
+        self._configs: dict[str, OfflineConfig] = {}
+        self._engines: dict[tuple[str, str], OfflineEngine] = {}
+
+    def seed(self) -> str:
+        return config_text(self.base)
+
+    def validate(self, text: str) -> str:
+        return config_text(parse_config(text))
+
+    def config(self, text: str) -> OfflineConfig:
+        if text not in self._configs:
+            self._configs[text] = parse_config(text)
+        return self._configs[text]
+
+    def engine(self, text: str, pool: str = "fit") -> OfflineEngine:
+        """The engine of ``pool`` (fit, full, fold<i>: fit without fold i) under the config ``text``."""
+        key = (pool, text)
+        if key not in self._engines:
+            cfg = self.config(text)
+            fitted = self._fits.get((pool, cfg.embed_dim))
+            if fitted is None:
+                fitted = self._fits[(pool, cfg.embed_dim)] = fit_offline(self.pools[pool], cfg)
+            self._engines[key] = fitted if fitted.config == cfg else fitted.with_config(cfg)
+        return self._engines[key]
+
+    def evaluate(self, text: str, episode: Episode, *, train: bool) -> EpisodeOutcome:
+        fold = self.fold_of.get(episode.trace_id) if train else None
+        pool = f"fold{fold}" if fold is not None and len(self.pools) > 3 else "fit"
+        results = replay(self.engine(text, pool), [episode], set(), exclude_self=train)
+        return outcome(episode, results)
+
+    def heldout(self, text: str, episodes: Sequence[Episode]) -> tuple[float, int]:
+        results = replay(self.engine(self.validate(text), "full"), episodes, set())
+        if not results:
+            return 0.0, 0
+        return sum(r.grade.fidelity for r in results) / len(results), len(results)
+
+
+def _folds(episodes: Sequence[Episode], group_by: str | None, folds: int) -> dict[str, int]:
+    """Trace id → fold: groups ranked by a stable hash, dealt round-robin into ``folds``."""
+    keys = sorted({ep.group_key(group_by) for ep in episodes}, key=lambda k: (bucket(k, "wmh-fold-v1"), k))
+    n = max(1, min(folds, len(keys)))
+    rank = {k: i % n for i, k in enumerate(keys)}
+    return {ep.trace_id: rank[ep.group_key(group_by)] for ep in episodes}
+
+
+def parse_config(text: str) -> OfflineConfig:
+    """An ``OfflineConfig`` from candidate text, or ``InvalidCandidate`` naming what is wrong."""
+    try:
+        cfg = OfflineConfig.model_validate_json(text)
+    except ValidationError as e:
+        first = e.errors()[0] if e.errors() else {"loc": (), "msg": str(e)}
+        where = ".".join(str(p) for p in first["loc"]) or "config"
+        raise InvalidCandidate(f"not a valid OfflineConfig: {where}: {first['msg']}") from None
+    unknown = sorted(
+        {s for order in (cfg.strategy_order, *cfg.tool_strategies.values()) for s in order} - set(STRATEGIES)
+    )
+    if unknown:
+        raise InvalidCandidate(f"unknown strategies {unknown}; known: {', '.join(STRATEGIES)}")
+    return cfg
+
+
+def config_text(cfg: OfflineConfig) -> str:
+    return cfg.model_dump_json(indent=2)
+
+
+def outcome(episode: Episode, results: Sequence[StepResult]) -> EpisodeOutcome:
+    """The graded steps of one replayed episode; its score is their mean fidelity (1.0 if none)."""
+    steps = tuple(
+        StepOutcome(
+            tool=r.tool,
+            source=r.predicted.source,
+            arguments=_cut(canonical(episode.steps[r.index].action.arguments)),
+            predicted=_cut(r.predicted.content),
+            recorded=_cut(r.recorded.content),
+            predicted_error=r.predicted.is_error,
+            recorded_error=r.recorded.is_error,
+            exact=r.grade.exact,
+            fidelity=r.grade.fidelity,
+            feedback=r.grade.feedback,
+        )
+        for r in results
+    )
+    score = sum(s.fidelity for s in steps) / len(steps) if steps else 1.0
+    return EpisodeOutcome(trace_id=episode.trace_id, score=score, steps=steps)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 3] + "..."
