@@ -16,6 +16,7 @@ from pydantic import JsonValue
 
 from wmh.core.types import Episode, Step, ToolDef
 from wmh.ingest.fast import episode, tool_step
+from wmh.ingest.keys import Keys, keys_of
 from wmh.ingest.messages import (
     Message,
     ToolCall,
@@ -51,32 +52,6 @@ _RESULT_KEYS = (
 )
 _DETAILS_EVENT = "gen_ai.client.inference.operation.details"
 _NAME_PREFIXES = ("execute_tool ", "tools/call ")
-# Content, not context: left out of an episode's attributes.
-_CONTENT_PREFIXES = (
-    "gen_ai.input.",
-    "gen_ai.output",
-    "gen_ai.prompt",
-    "gen_ai.completion",
-    "gen_ai.system_instructions",
-    "gen_ai.tool.",
-    "gen_ai.usage.",
-    "gen_ai.response.",
-    "llm.",
-    "input.",
-    "output.",
-    "tool.",
-    "tool_call.",
-    "traceloop.entity.",
-    "tool_arguments",
-    "tool_response",
-    "gcp.vertex.agent.",
-    "ai.",
-    "mcp.",
-    "metadata.",
-    "logfire.",
-    "input",
-    "output",
-)
 
 
 def group_traces(spans: Iterable[Span]) -> dict[str, list[Span]]:
@@ -96,43 +71,45 @@ def build_episode(trace_id: str, spans: list[Span], source_file: str) -> Episode
 
     A span written twice (an exporter's retry) counts once.
     """
-    ordered = sorted(_unique(spans), key=_start)
-    root = find_root(ordered)
+    ids = {s.span_id for s in spans}
+    ordered = sorted(spans if len(ids) == len(spans) or "" in ids else _unique(spans), key=_start)
+    root = find_root(ordered, ids)
+    keys = [keys_of(s.attributes) for s in ordered]
     tool_spans = [s for s in ordered if is_tool_span(s)]
+    talking = [s for s, k in zip(ordered, keys, strict=True) if k.messages or s.events]
+    offering = [s for s, k in zip(ordered, keys, strict=True) if k.tool_definitions]
     return episode(
         trace_id=trace_id,
         source_file=source_file,
-        task=find_task(ordered, root),
-        tools=find_tools(ordered, tool_spans),
-        steps=tuple(trace_steps(ordered, tool_spans)),
-        attributes=trace_attributes(ordered, root),
+        task=find_task(talking, root),
+        tools=find_tools(offering, tool_spans),
+        steps=tuple(trace_steps(talking, tool_spans)),
+        attributes=trace_attributes(ordered, root, keys),
     )
 
 
 _start = attrgetter("start_ns")
 
 
-def trace_steps(ordered: list[Span], tool_spans: list[Span]) -> list[Step]:
+def trace_steps(talking: list[Span], tool_spans: list[Span]) -> list[Step]:
     """The tool spans' steps; only in a trace with no tool span, calls paired through LLM messages.
 
-    Not mixed: an LLM input also replays earlier turns (other traces) whose calls would count twice.
+    ``talking``: the spans (in time order) that may record messages. Not mixed: an LLM input also
+    replays earlier turns (other traces) whose calls would count twice.
     """
-    return tool_span_steps(tool_spans) if tool_spans else paired_steps(ordered)
+    return tool_span_steps(tool_spans) if tool_spans else paired_steps(talking)
 
 
 def _unique(spans: list[Span]) -> list[Span]:
-    ids = {s.span_id for s in spans}
-    if len(ids) == len(spans) or "" in ids:
-        return spans
+    """The first span of each id (all have one)."""
     first: dict[str, Span] = {}
     for span in spans:
         first.setdefault(span.span_id, span)
     return list(first.values())
 
 
-def find_root(ordered: list[Span]) -> Span:
-    """The earliest span whose parent is not in the trace."""
-    ids = {s.span_id for s in ordered}
+def find_root(ordered: list[Span], ids: set[str]) -> Span:
+    """The earliest span whose parent is not in the trace (``ids``: the span ids in the trace)."""
     for span in ordered:
         if not span.parent_id or span.parent_id not in ids:
             return span
@@ -185,14 +162,17 @@ def tool_step_of(span: Span) -> Step | None:
         if not error:
             return None
         result = error_text(span)
+    name = a.get("gen_ai.tool.name")  # the common case first, then the general lookups
+    arguments = a.get("gen_ai.tool.call.arguments")
+    call_id = a.get("gen_ai.tool.call.id")
     return tool_step(
-        name=tool_name(span),
-        arguments=arguments_of(span),
-        content=as_content(result),
-        is_error=error,
-        call_id=call_id_of(span),
-        span_id=span.span_id,
-        start_ns=span.start_ns,
+        name if type(name) is str and name else tool_name(span),
+        arguments_of(span) if arguments is None else as_arguments(arguments),
+        result if type(result) is str else as_content(result),
+        error,
+        call_id if type(call_id) is str else call_id_of(span),
+        span.span_id,
+        span.start_ns,
     )
 
 
@@ -348,26 +328,14 @@ def as_content(value: JsonValue) -> str:
     return orjson.dumps(value).decode()
 
 
-_CONTENT_KEYS: dict[str, bool] = {}
-
-
-def _is_content(key: str) -> bool:
-    known = _CONTENT_KEYS.get(key)
-    if known is None:
-        known = key.startswith(_CONTENT_PREFIXES)
-        if len(_CONTENT_KEYS) < 100_000:
-            _CONTENT_KEYS[key] = known
-    return known
-
-
 # --- pairing tool calls with results through messages -------------------------------------------
 
 
-def paired_steps(ordered: list[Span]) -> list[Step]:
+def paired_steps(talking: list[Span]) -> list[Step]:
     """Steps from tool calls in LLM messages matched by id with tool results in later messages."""
     calls: dict[str, tuple[ToolCall, Span]] = {}
     results: dict[str, JsonValue] = {}
-    for span in ordered:
+    for span in talking:
         for msg in [*input_messages(span), *output_messages(span)]:
             for call in msg.calls:
                 if call.id and call.id not in calls:
@@ -393,10 +361,13 @@ def _paired_step(call: ToolCall, span: Span, result: JsonValue) -> Step:
 # --- task, tools, attributes ---------------------------------------------------------------------
 
 
-def find_task(ordered: list[Span], root: Span) -> str:
-    """The first user message in the trace's LLM inputs, else the system instructions, else the root's input."""
+def find_task(talking: list[Span], root: Span) -> str:
+    """The first user message in the trace's LLM inputs, else the system instructions, else the root's input.
+
+    ``talking``: the spans (in time order) that may record messages or system instructions.
+    """
     system = ""
-    for span in ordered:
+    for span in talking:
         for msg in input_messages(span):
             if msg.role == "user" and msg.text.strip():
                 return msg.text[:MAX_TASK]
@@ -409,10 +380,13 @@ def find_task(ordered: list[Span], root: Span) -> str:
     return value[:MAX_TASK] if isinstance(value, str) else ""
 
 
-def find_tools(ordered: list[Span], tool_spans: list[Span]) -> tuple[ToolDef, ...]:
-    """Tools offered, from definitions on LLM spans and descriptions on tool spans; one per name."""
+def find_tools(offering: list[Span], tool_spans: list[Span]) -> tuple[ToolDef, ...]:
+    """Tools offered, from definitions on LLM spans and descriptions on tool spans; one per name.
+
+    ``offering``: the spans (in time order) that may record tool definitions.
+    """
     found: dict[str, dict[str, JsonValue]] = {}
-    for span in ordered:
+    for span in offering:
         for d in _tool_dicts(span):
             _add_tool(found, d)
     for span in tool_spans:
@@ -486,25 +460,30 @@ def _tool_def(d: dict[str, JsonValue]) -> ToolDef:
     )
 
 
-def trace_attributes(ordered: list[Span], root: Span) -> dict[str, str]:
+def trace_attributes(ordered: list[Span], root: Span, keys: list[Keys]) -> dict[str, str]:
     """Resource attributes, then the root span's, then any other span's context attributes (first wins).
 
     Message, argument and result content is left out; values are text cut to 200 characters.
+    ``keys``: the ``Keys`` of each span's attributes.
     """
     out: dict[str, str] = {}
     resources: set[int] = set()
-    for span in [root, *ordered]:
+    for span, context in [
+        (root, keys_of(root.attributes).context),
+        *((s, k.context) for s, k in zip(ordered, keys, strict=True)),
+    ]:
         if id(span.resource) not in resources:
             resources.add(id(span.resource))
-            _merge(out, span.resource)
-        _merge(out, span.attributes)
+            _merge(out, span.resource, keys_of(span.resource).context)
+        if context:
+            _merge(out, span.attributes, context)
     return out
 
 
-def _merge(out: dict[str, str], attrs: Attributes) -> None:
-    known = _CONTENT_KEYS.get
-    for key, value in attrs.items():
-        if key in out or value is None or known(key) or (known(key) is None and _is_content(key)):
+def _merge(out: dict[str, str], attrs: Attributes, context: tuple[str, ...]) -> None:
+    for key in context:
+        value = attrs[key]
+        if value is None or key in out:
             continue
         text = value if isinstance(value, str) else orjson.dumps(value).decode()
         out[key] = text[:MAX_ATTRIBUTE]

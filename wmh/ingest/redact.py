@@ -38,18 +38,22 @@ _SECRET = re.compile(
 
 
 def might_contain_secret(text: str) -> bool:
-    """Cheap pre-check on lower-cased text: False means ``redact`` would change nothing."""
+    """Cheap pre-check: False means ``redact`` would change nothing.
+
+    Looks for the fixed part of each pattern in the lower-cased text (one scan for the ones that
+    share a start), and for ``sk-`` as the pattern does: case-sensitive, at the start of a word.
+    """
     t = text.lower()
     return (
-        ("-" in t and (_at_word_start(text, "sk-") or "xox" in t or "api-key" in t))
-        or ("_" in t and ("ghp_" in t or "gho_" in t or "ghu_" in t or "ghs_" in t or "ghr_" in t))
-        or ("_" in t and ("github_pat_" in t or "api_key" in t))
+        ("api" in t and ("api-key" in t or "api_key" in t or "apikey" in t))
+        or ("gh" in t and ("github_pat_" in t or any(f"gh{c}_" in t for c in "pousr")))
+        or "xox" in t
         or "akia" in t
         or "aiza" in t
         or "bearer" in t
         or "authoriz" in t
         or "eyj" in t
-        or "apikey" in t
+        or _at_word_start(text, "sk-")
     )
 
 

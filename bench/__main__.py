@@ -1,0 +1,28 @@
+"""``python -m bench NAME [ARGS]``: run one benchmark; each is a module with ``main(argv)``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = {
+    "fidelity": "bench.fidelity",
+    "gepa": "bench.gepa",
+    "llm": "bench.llm",
+    "perf": "bench.perf",
+    "serve": "bench.serve",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] not in BENCHMARKS:
+        print(f"usage: python -m bench {{{','.join(BENCHMARKS)}}} [ARGS]", file=sys.stderr)
+        return 2
+    module = importlib.import_module(BENCHMARKS[args[0]])
+    module.main(args[1:])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,308 @@
+"""The offline engine: a simulator of a tool environment learned from recorded traces, with no LLM.
+
+    engine = fit_offline(train_episodes, OfflineConfig())   # learning: ``offline_fit``
+    obs = engine.answer(state, action)          # pure: same state and action, same answer
+    engine.save(path); engine = load_offline(path)   # the index is memory-mapped on load
+    engine.with_config(cfg)                     # same learned engine, other thresholds (no refit)
+
+Strategies (``offline_strategies``), tried in ``OfflineConfig.strategy_order`` (first answer wins;
+``Observation.source`` names it):
+
+- derive: the session's latest object this call reads (a read after a mutation sees the mutation);
+- session: the same call earlier in this session;
+- replay: the recorded answer to the same call, the one whose preceding calls match best;
+- function: a pure function of an argument (arithmetic, formatted as recorded; or its error);
+- constant: a tool that always answers the same;
+- sticky_error / shape_error / novel_error: the tool's recorded failure, when an earlier error in
+  the session still applies, when an argument has a form that fails, or when a value was never
+  shown anywhere (not-found errors, with the value carried in);
+- template: an object patched from the session's object (``patch``) or built from the arguments,
+  fields joined from what the session read (``template``);
+- analogy: the nearest recorded call of the tool (arguments weighted by how much they decide the
+  answer), new argument values carried into its answer, where calibration found analogies this
+  close beat the tool's most common answer of the predicted outcome, which is the last resort.
+
+What each strategy uses is learned per tool by ``offline_knowledge.learn``; nothing here knows a
+tool, a dataset or a field by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from wmh.core.errors import ModelFormatError
+from wmh.core.jsonutil import canonical
+from wmh.core.types import Action, ActionKind, Episode, Observation, SessionState
+from wmh.engine.offline_config import OfflineConfig
+from wmh.engine.offline_json import Json, arg_text, parsed
+from wmh.engine.offline_knowledge import ToolKnowledge, value_hash
+from wmh.engine.offline_state import SessionView, context_tokens
+from wmh.engine.offline_strategies import STRATEGY_FUNCTIONS, Query, most_common
+from wmh.retrieval.embed import HashingEmbedder
+from wmh.retrieval.index import VectorIndex
+
+SCHEMA_VERSION = 1
+MAX_ROW_RECORDS = 16
+
+
+class OfflineEngine:
+    name = "offline"
+
+    def __init__(
+        self,
+        config: OfflineConfig,
+        knowledge: dict[str, ToolKnowledge],
+        records: dict[str, list],
+        traces: list[str],
+        index: VectorIndex,
+        row_ptr: np.ndarray,
+        row_recs: np.ndarray,
+        known: np.ndarray,
+    ) -> None:
+        self.config = config
+        self.knowledge = knowledge
+        self.tools = sorted(knowledge)
+        self.tool_ids = {t: i for i, t in enumerate(self.tools)}
+        self.records = records
+        self.rec_tool = np.asarray(records["tool"], dtype=np.int32)
+        self.rec_cargs: list[str] = records["cargs"]
+        self.rec_content: list[str] = records["content"]
+        self.rec_err = np.asarray(records["err"], dtype=bool)
+        self.rec_trace = np.asarray(records["trace"], dtype=np.int64)
+        self.rec_pos = np.asarray(records["pos"], dtype=np.int64)
+        self.traces = traces
+        self.trace_ids = {t: i for i, t in enumerate(traces)}
+        self.index = index
+        self.row_ptr = row_ptr
+        self.row_recs = row_recs
+        self.known_hashes = known
+        self.embedder = HashingEmbedder(dim=index.dim)
+        self.exact = self._exact_rows()
+        self._thresholds: dict[tuple[str, str], float] = {}
+        self._shown: dict[tuple[str, str, int], bool] = {}
+
+    # ---- the Engine protocol -----------------------------------------------------------------
+
+    def answer(self, state: SessionState, action: Action, *, exclude_trace: str = "") -> Observation:
+        if action.kind is ActionKind.MESSAGE:
+            return Observation(content="", source="message")
+        knowledge = self.knowledge.get(action.name)
+        if knowledge is None:
+            known = f"; known tools: {', '.join(self.tools[:20])}" if self.tools else ""
+            return Observation(
+                content=f"Error: unknown tool {action.name!r}{known}", is_error=True, source="unknown-tool"
+            )
+        q = self.query(state, action, exclude=self.trace_ids.get(exclude_trace, -1) if exclude_trace else -1)
+        for name in self.config.order_for(action.name):
+            strategy = STRATEGY_FUNCTIONS.get(name)
+            obs = strategy(q) if strategy is not None else None
+            if obs is not None:
+                return obs
+        return most_common(q)
+
+    def query(
+        self,
+        state: SessionState,
+        action: Action,
+        *,
+        exclude: int = -1,
+        exclude_more: frozenset[int] = frozenset(),
+    ) -> Query:
+        return Query(
+            engine=self,
+            view=SessionView.of(state),
+            tool=action.name,
+            args=dict(action.arguments),
+            cargs=canonical(action.arguments),
+            knowledge=self.knowledge[action.name],
+            exclude=exclude,
+            cfg=self.config,
+            exclude_more=exclude_more,
+        )
+
+    def analogy_threshold(self, tool: str, outcome: str) -> float:
+        """Least similarity at which an analogy answers (learned in calibration), cached per config."""
+        key = (tool, outcome)
+        if key not in self._thresholds:
+            calibration = self.knowledge[tool].calibration[outcome]
+            self._thresholds[key] = calibration.min_similarity(
+                self.config.analogy_margin, self.config.calibration_min_calls
+            )
+        return self._thresholds[key]
+
+    def with_config(self, config: OfflineConfig) -> OfflineEngine:
+        """The same learned engine answering under another config (``embed_dim`` must match)."""
+        if config.embed_dim != self.index.dim:
+            raise ValueError(f"embed_dim {config.embed_dim} differs from the index's {self.index.dim}; refit")
+        return OfflineEngine(
+            config,
+            self.knowledge,
+            self.records,
+            self.traces,
+            self.index,
+            self.row_ptr,
+            self.row_recs,
+            self.known_hashes,
+        )
+
+    # ---- what strategies ask of the store ------------------------------------------------------
+
+    def known(self, value: str) -> bool:
+        """Whether a successful recorded call or answer contains ``value``."""
+        h = np.uint64(value_hash(value))
+        i = int(np.searchsorted(self.known_hashes, h))
+        return i < len(self.known_hashes) and self.known_hashes[i] == h
+
+    def shown_elsewhere(self, tool: str, content: str, exclude: int) -> bool:
+        """Whether a trace other than ``exclude`` recorded ``content`` for ``tool`` (leak-free fallbacks)."""
+        if exclude < 0:
+            return True
+        key = (tool, content, exclude)
+        if key not in self._shown:
+            recs = np.flatnonzero((self.rec_tool == self.tool_ids[tool]) & (self.rec_trace != exclude))
+            self._shown[key] = any(self.rec_content[r] == content for r in recs.tolist())
+        return self._shown[key]
+
+    def rec_args(self, rec: int) -> dict[str, Json]:
+        ok, value = parsed(self.rec_cargs[rec])
+        return value if ok and isinstance(value, dict) else {}
+
+    def rec_context(self, rec: int, turns: int) -> set[str]:
+        lo = rec - int(self.rec_pos[rec])
+        start = max(lo, rec - turns)
+        return context_tokens([(self.tools[self.rec_tool[r]], self.rec_args(r)) for r in range(start, rec)])
+
+    def replay_record(self, q: Query) -> int | None:
+        row = self.exact.get((q.tool, q.cargs))
+        if row is None:
+            return None
+        recs = [
+            int(r)
+            for r in self.row_recs[self.row_ptr[row] : self.row_ptr[row + 1]]
+            if self.rec_trace[r] != q.exclude and int(self.rec_trace[r]) not in q.exclude_more
+        ]
+        if not recs:
+            return None
+        if len({self.rec_content[r] for r in recs}) == 1:
+            return recs[0]
+        ctx = q.view.context_tokens(q.cfg.context_turns)
+        return min(recs, key=lambda r: (-_jaccard(ctx, self.rec_context(r, q.cfg.context_turns)), r))
+
+    def neighbors(self, q: Query) -> list[tuple[float, float, int]]:
+        tool_id = self.tool_ids[q.tool]
+        query = arg_vectors(self.embedder, [q.args], [q.knowledge.arg_weights])[0]
+        more = np.fromiter(q.exclude_more, dtype=np.int64) if q.exclude_more else None
+        rows, sims = self.index.search(
+            query, q.cfg.k, group=tool_id, exclude_trace=q.exclude, exclude_traces=more
+        )
+        ctx = q.view.context_tokens(q.cfg.context_turns) if q.cfg.context_weight else set()
+        found = []
+        for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
+            if row == q.skip_row:
+                continue
+            recs = self.row_recs[self.row_ptr[row] : self.row_ptr[row + 1]][:MAX_ROW_RECORDS]
+            for rec in recs.tolist():
+                if self.rec_trace[rec] == q.exclude or (
+                    more is not None and int(self.rec_trace[rec]) in q.exclude_more
+                ):
+                    continue
+                bonus = (
+                    q.cfg.context_weight * _jaccard(ctx, self.rec_context(rec, q.cfg.context_turns))
+                    if ctx
+                    else 0.0
+                )
+                found.append((sim + bonus, sim, rec))
+        found.sort(key=lambda t: (-t[0], t[2]))
+        return found
+
+    def _exact_rows(self) -> dict[tuple[str, str], int]:
+        exact = {}
+        for row in range(len(self.index)):
+            rec = int(self.row_recs[self.row_ptr[row]])
+            exact[(self.tools[self.rec_tool[rec]], self.rec_cargs[rec])] = row
+        return exact
+
+    # ---- persistence ----------------------------------------------------------------------------
+
+    def save(self, directory: Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "schema_version": SCHEMA_VERSION,
+            "config": self.config.model_dump(mode="json"),
+            "knowledge": {t: k.model_dump(mode="json") for t, k in self.knowledge.items()},
+            "traces": self.traces,
+        }
+        (directory / "engine.json").write_bytes(orjson.dumps(meta))
+        (directory / "records.json").write_bytes(orjson.dumps(self.records))
+        self.index.save(directory / "index")
+        np.save(directory / "row_ptr.npy", np.asarray(self.row_ptr))
+        np.save(directory / "row_recs.npy", np.asarray(self.row_recs))
+        np.save(directory / "known.npy", np.asarray(self.known_hashes))
+
+
+def load_offline(directory: Path) -> OfflineEngine:
+    """An engine saved by ``OfflineEngine.save``; its arrays are memory-mapped."""
+    directory = Path(directory)
+    try:
+        meta = orjson.loads((directory / "engine.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError) as e:
+        raise ModelFormatError(
+            f"{directory} holds no readable offline engine ({e}); rebuild with `wmh build`"
+        ) from e
+    version = meta.get("schema_version", 0)
+    if version > SCHEMA_VERSION:
+        raise ModelFormatError(
+            f"{directory} was saved by a newer wmh (engine schema {version} > {SCHEMA_VERSION}); upgrade wmh"
+        )
+    return OfflineEngine(
+        OfflineConfig.model_validate(meta["config"]),
+        {t: ToolKnowledge.model_validate(k) for t, k in meta["knowledge"].items()},
+        orjson.loads((directory / "records.json").read_bytes()),
+        list(meta["traces"]),
+        VectorIndex.load(directory / "index"),
+        np.load(directory / "row_ptr.npy", mmap_mode="r"),
+        np.load(directory / "row_recs.npy", mmap_mode="r"),
+        np.load(directory / "known.npy", mmap_mode="r"),
+    )
+
+
+def fit_offline(episodes: Sequence[Episode], config: OfflineConfig | None = None) -> OfflineEngine:
+    """Learn an offline engine from recorded episodes (the train split); see ``offline_fit``."""
+    from wmh.engine.offline_fit import fit
+
+    return fit(episodes, config or OfflineConfig())
+
+
+def arg_vectors(
+    embedder: HashingEmbedder, calls: Sequence[dict[str, Json]], weights: Sequence[dict[str, float]]
+) -> np.ndarray:
+    """One unit vector per call: the sum of its arguments' embeddings, each weighted by how much that
+    argument decides the tool's answer (unweighted when nothing was learned)."""
+    texts: list[str] = []
+    owner: list[int] = []
+    scale: list[float] = []
+    for i, (args, w) in enumerate(zip(calls, weights, strict=True)):
+        for name, value in args.items():
+            texts.append(arg_text({name: value}))
+            owner.append(i)
+            scale.append(w.get(name, 1.0) if w else 1.0)
+    out = np.zeros((len(calls), embedder.dim), dtype=np.float32)
+    if texts:
+        unique = {t: i for i, t in enumerate(dict.fromkeys(texts))}  # many calls share a value
+        vectors = embedder.embed(list(unique))
+        parts = vectors[[unique[t] for t in texts]] * np.asarray(scale, dtype=np.float32)[:, None]
+        np.add.at(out, np.asarray(owner), parts)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    return out
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)

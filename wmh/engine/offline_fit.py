@@ -1,0 +1,186 @@
+"""Fitting the offline engine: learn per-tool rules, index the recorded calls, calibrate analogies.
+
+    engine = fit(train_episodes, OfflineConfig())   # what ``fit_offline`` calls
+
+Every step of every train episode becomes a record (tool, canonical arguments, answer, trace).
+Records with the same tool and arguments share one index row, embedded from the arguments, each
+weighted by how much it decides the tool's answer. Calibration then answers a sample of train calls
+as if their task were held out and the call never seen, to learn per tool when an analogy beats
+the tool's most common answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from wmh.core.jsonutil import canonical
+from wmh.core.types import Episode, Observation, SessionState, Turn
+from wmh.engine.offline import OfflineEngine, arg_vectors
+from wmh.engine.offline_config import OfflineConfig
+from wmh.engine.offline_json import Json, leaves, parsed
+from wmh.engine.offline_knowledge import Calibration, ToolKnowledge, learn, task_group, value_hash
+from wmh.engine.offline_strategies import Query, analogy, most_common
+from wmh.eval.grade import grade
+from wmh.retrieval.embed import HashingEmbedder
+from wmh.retrieval.index import VectorIndex
+
+CALIBRATION_CALLS = 100
+
+
+def fit(episodes: Sequence[Episode], config: OfflineConfig) -> OfflineEngine:
+    """Learn an offline engine from recorded episodes (the train split)."""
+    knowledge = learn(episodes, config.group_by)
+    tools = sorted(knowledge)
+    records, row_members = _records(episodes, {t: i for i, t in enumerate(tools)})
+    index, row_ptr, row_recs = _build_index(config, records, row_members, tools, knowledge)
+    known = _known_values(episodes) if any(k.novel_errors for k in knowledge.values()) else set()
+    engine = OfflineEngine(
+        config,
+        knowledge,
+        records,
+        [ep.trace_id for ep in episodes],
+        index,
+        row_ptr,
+        row_recs,
+        np.array(sorted(known), dtype=np.uint64),
+    )
+    return _calibrate(engine, episodes)
+
+
+def _records(
+    episodes: Sequence[Episode], tool_ids: dict[str, int]
+) -> tuple[dict[str, list], list[list[int]]]:
+    """Column lists of every recorded call, and the records of each (tool, arguments) row."""
+    records: dict[str, list] = {"tool": [], "cargs": [], "content": [], "err": [], "trace": [], "pos": []}
+    row_of: dict[tuple[int, str], int] = {}
+    row_members: list[list[int]] = []
+    for t, ep in enumerate(episodes):
+        for pos, step in enumerate(s for s in ep.steps if s.action.name):
+            cargs = canonical(step.action.arguments)
+            tool = tool_ids[step.action.name]
+            row = row_of.setdefault((tool, cargs), len(row_members))
+            if row == len(row_members):
+                row_members.append([])
+            row_members[row].append(len(records["tool"]))
+            for key, value in (
+                ("tool", tool),
+                ("cargs", cargs),
+                ("content", step.observation.content),
+                ("err", step.observation.is_error),
+                ("trace", t),
+                ("pos", pos),
+            ):
+                records[key].append(value)
+    return records, row_members
+
+
+def _known_values(episodes: Sequence[Episode]) -> set[int]:
+    """Hashes of every string a successful call passed or answered (only novel-value rules ask)."""
+    known: set[int] = set()
+    for ep in episodes:
+        for step in ep.steps:
+            if step.action.name and not step.observation.is_error:
+                known.update(
+                    value_hash(v) for v in _strings_of(step.action.arguments, step.observation.content)
+                )
+    return known
+
+
+def _calibrate(engine: OfflineEngine, episodes: Sequence[Episode]) -> OfflineEngine:
+    """Score analogies against the most common answer per tool on a sample of train calls, each
+    answered without the traces of its own task (as a held-out task would be)."""
+    by_task: dict[str, list[int]] = {}
+    for t, ep in enumerate(episodes):
+        by_task.setdefault(task_group(ep, engine.config.group_by), []).append(t)
+    for tool, knowledge in list(engine.knowledge.items()):
+        recs = np.flatnonzero(engine.rec_tool == engine.tool_ids[tool])
+        sample = recs[np.linspace(0, len(recs) - 1, min(len(recs), CALIBRATION_CALLS)).astype(np.int64)]
+        samples: dict[str, list[tuple[float, float, float]]] = {"ok": [], "error": []}
+        for rec in sample.tolist():
+            q = _calibration_query(engine, episodes, by_task, rec)
+            recorded = Observation(content=engine.rec_content[rec], is_error=bool(engine.rec_err[rec]))
+            common = most_common(q)
+            found = q.neighbors()
+            samples["error" if common.is_error else "ok"].append(
+                (
+                    round(found[0][1], 6) if found else 0.0,
+                    _utility(analogy(q) or common, recorded),
+                    _utility(common, recorded),
+                )
+            )
+        calibration = {
+            outcome: Calibration(
+                similarity=tuple(x[0] for x in rows),
+                analogy=tuple(x[1] for x in rows),
+                common=tuple(x[2] for x in rows),
+            )
+            for outcome, rows in samples.items()
+            if rows
+        }
+        engine.knowledge[tool] = knowledge.model_copy(update={"calibration": calibration})
+    return engine
+
+
+def _calibration_query(
+    engine: OfflineEngine, episodes: Sequence[Episode], by_task: dict[str, list[int]], rec: int
+) -> Query:
+    """Record ``rec`` asked as if its task were held out and the call never seen."""
+    t, pos = int(engine.rec_trace[rec]), int(engine.rec_pos[rec])
+    ep = episodes[t]
+    steps = [s for s in ep.steps if s.action.name]
+    state = SessionState(
+        id="calibration",
+        task=ep.task,
+        history=tuple(Turn(action=s.action, observation=s.observation) for s in steps[:pos]),
+    )
+    action = steps[pos].action
+    siblings = frozenset(by_task[task_group(ep, engine.config.group_by)])
+    q = engine.query(state, action, exclude=t, exclude_more=siblings)
+    q.skip_row = engine.exact.get((action.name, q.cargs), -1)
+    return q
+
+
+def _utility(predicted: Observation, recorded: Observation) -> float:
+    g = grade(predicted, recorded)
+    return g.exact + g.fidelity
+
+
+def _build_index(
+    config: OfflineConfig,
+    records: dict[str, list],
+    row_members: list[list[int]],
+    tools: list[str],
+    knowledge: dict[str, ToolKnowledge],
+) -> tuple[VectorIndex, np.ndarray, np.ndarray]:
+    embedder = HashingEmbedder(dim=config.embed_dim)
+    firsts = [members[0] for members in row_members]
+    calls = [_args(records["cargs"][r]) for r in firsts]
+    weights = [knowledge[tools[records["tool"][r]]].arg_weights for r in firsts]
+    vectors = arg_vectors(embedder, calls, weights)
+    groups = np.array([records["tool"][r] for r in firsts], dtype=np.int64)
+    traces = np.array(
+        [records["trace"][m[0]] if len({records["trace"][r] for r in m}) == 1 else -1 for m in row_members],
+        dtype=np.int64,
+    )
+    index, order = VectorIndex.build(vectors, groups, traces, len(tools))
+    counts = np.array([len(row_members[o]) for o in order.tolist()], dtype=np.int64)
+    row_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    row_recs = np.array([r for o in order.tolist() for r in row_members[o]], dtype=np.int64)
+    return index, row_ptr, row_recs
+
+
+def _args(cargs: str) -> dict[str, Json]:
+    ok, value = parsed(cargs)
+    return value if ok and isinstance(value, dict) else {}
+
+
+def _strings_of(arguments: dict[str, Json], content: str) -> set[str]:
+    out = {v for _, v in leaves(arguments) if isinstance(v, str)}
+    ok, value = parsed(content)
+    if ok:
+        out.update(v for _, v in leaves(value) if isinstance(v, str))
+    else:
+        out.update(content.split())
+    return out

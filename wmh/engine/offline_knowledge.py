@@ -1,0 +1,860 @@
+"""What the offline engine learns about each tool from the recorded traces, and how.
+
+Every rule is found in the data and carries its own evidence (support, precision, rate); the
+engine's ``OfflineConfig`` decides at answer time which evidence is enough. Per tool:
+
+- answer statistics: calls, error rate, the most common answer (overall, successful, failed);
+- arg_weights: how much each argument decides the answer (answers of calls sharing it are alike);
+- repeat: the same call within one session gets the same answer;
+- function: the answer is a pure function of one argument (an arithmetic expression, formatted as
+  recorded), and what the tool answers when the argument is not an expression;
+- derive: the answer equals the latest object the session already read (from given tools) whose
+  field ``key`` equals argument ``arg`` (a read reflecting earlier reads and mutations);
+- template: the answer is an object built key by key from such a base object (``src``; lists it
+  extends: ``append``), from the arguments (``arg``; lists of argument objects completed with
+  fields joined from objects the session read: ``enrich``), from constants, or, where nothing is
+  consistent, from the nearest recorded answer (``neighbor``);
+- novel_error: a value for ``arg`` that no other task's successful calls showed fails, with this text;
+- shape_error: an identifier of this form (digits masked) fails, with this text;
+- sticky_error: after a failure, a related call of the tool fails the same way; retry: after a
+  failure, a changed call succeeds this often;
+- calibration (filled by ``offline_fit``): analogies against the most common answer.
+
+Novelty and calibration leave out the episodes of the same task (same task text), which is how a
+held-out task meets the engine. Large corpora learn rules from an even sample of episodes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, JsonValue
+
+from wmh.core.jsonutil import canonical
+from wmh.core.types import Episode, Frozen, Step
+from wmh.engine.offline_json import (
+    FORMATTERS,
+    Json,
+    as_dict,
+    leaves,
+    objects_in,
+    parsed,
+    safe_eval,
+    scalar,
+    strings,
+)
+
+SHARE_PRIOR = 1  # pseudo-count pulling rates of rarely-seen rules toward "unproven"
+
+
+class FunctionRule(Frozen):
+    arg: str = Field(description="Argument holding the expression")
+    fmt: str = Field(description="How the value is written (a key of FORMATTERS)")
+    accuracy: float = Field(description="Share of evaluating calls answered the formatted value")
+    support: int = Field(description="Calls whose argument evaluated")
+    fail_text: str = Field(default="", description="The error answered when the argument does not evaluate")
+    fail_rate: float = Field(default=0.0, description="Share of non-evaluating calls answered that error")
+
+
+class DeriveRule(Frozen):
+    arg: str = Field(description="Argument whose value identifies the object")
+    key: str = Field(description="Field of the earlier answer holding that value")
+    sources: tuple[str, ...] = Field(description="Tools whose answers serve as the object")
+    precision: float
+    support: int
+
+
+class KeyOp(Frozen):
+    key: str
+    op: Literal["src", "arg", "const", "enrich", "append", "neighbor"]
+    arg: str = ""
+    value: JsonValue = None
+    item_keys: tuple[str, ...] = Field(default=(), description="For enrich: fields added to each item")
+    item_fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="For append: fields of the appended item, ``@arg`` (an argument's value) or ``=json``",
+    )
+    item_paths: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="For enrich: where each added field sits in the matching object the session read "
+        "(``@arg`` = the value of that argument)",
+    )
+    accuracy: float = 0.0
+
+
+class TemplateRule(Frozen):
+    base_arg: str = Field(default="", description="Empty: built from the arguments alone")
+    base_key: str = ""
+    sources: tuple[str, ...] = ()
+    keys: tuple[KeyOp, ...] = ()
+    accuracy: float = 0.0
+    support: int = 0
+
+
+class NovelErrorRule(Frozen):
+    arg: str
+    template: str = Field(description="The error text, with {value} where the unknown value goes")
+    rate: float = Field(description="Share of calls with a never-seen value that failed")
+    support: int
+
+
+class ShapeErrorRule(Frozen):
+    """Calls whose argument has a given form (digits masked) fail with this text."""
+
+    arg: str
+    shape: str = Field(description="The argument's value with each run of digits written #")
+    template: str = Field(description="The error text, with {value} where the value goes")
+    rate: float = Field(description="Share of calls with a value of this form that failed so")
+    support: int
+
+
+class StickyErrorRule(Frozen):
+    """After a failed call, a related call of the same tool fails with the same text."""
+
+    arg: str = Field(
+        description="Argument whose value is shared with the earlier failed call; empty: the "
+        "earlier error text names one of this call's argument values"
+    )
+    hits: int = Field(description="Related calls that failed the same way")
+    opportunities: int = Field(description="Related calls after a failure")
+
+
+class Calibration(Frozen):
+    """Train calls answered as if unseen (their task left out): how analogies fared against the most
+    common answer, by how similar the nearest recorded call was."""
+
+    similarity: tuple[float, ...] = Field(description="Argument similarity of the nearest call")
+    analogy: tuple[float, ...] = Field(description="Exact + fidelity of the analogy")
+    common: tuple[float, ...] = Field(description="Exact + fidelity of the most common answer")
+
+    def min_similarity(self, margin: float, min_calls: int) -> float:
+        """The similarity from which analogies beat the most common answer (by ``margin`` each) on these
+        calls; +inf when they never do. Fewer than ``min_calls`` calls only tell all from nothing."""
+        if len(self.similarity) < min_calls:
+            wins = sum(self.analogy) - margin * len(self.analogy) >= sum(self.common)
+            return float("-inf") if wins else float("inf")
+        best_t, best = float("inf"), sum(self.common)
+        for t in [float("-inf"), *sorted(set(self.similarity))]:
+            total = sum(
+                a - margin if s >= t else c
+                for s, a, c in zip(self.similarity, self.analogy, self.common, strict=True)
+            )
+            if total > best + 1e-9:
+                best_t, best = t, total
+        return best_t
+
+
+class ToolKnowledge(Frozen):
+    name: str
+    calls: int
+    error_rate: float
+    common: str = Field(description="The most common answer")
+    common_is_error: bool = False
+    common_share: float = 0.0
+    repeat_consistency: float = Field(default=1.0, description="Same call, same session: same answer")
+    repeat_support: int = 0
+    function: FunctionRule | None = None
+    derive: tuple[DeriveRule, ...] = ()
+    templates: tuple[TemplateRule, ...] = ()
+    novel_errors: tuple[NovelErrorRule, ...] = ()
+    sticky_errors: tuple[StickyErrorRule, ...] = ()
+    shape_errors: tuple[ShapeErrorRule, ...] = ()
+    retry_success: float = Field(
+        default=0.0, description="Share of changed calls after a failure that succeeded"
+    )
+    retry_support: int = 0
+    arg_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="How much each argument decides the answer (1 = most; retrieval weighs arguments so)",
+    )
+    common_ok: str = Field(default="", description="The most common successful answer")
+    common_ok_args: str = Field(default="", description="Arguments of a call answered common_ok (JSON)")
+    common_error: str = Field(default="", description="The most common error answer (empty: never failed)")
+    common_error_args: str = Field(default="", description="Arguments of a call answered common_error (JSON)")
+    calibration: dict[str, Calibration] = Field(
+        default_factory=dict,
+        description="Analogy against most-common answer on train calls (each without its own task), "
+        "by predicted outcome: ok / error",
+    )
+
+
+@dataclass(frozen=True)
+class _Ex:
+    """One recorded call in its episode."""
+
+    ep: int
+    pos: int
+    step: Step
+
+
+MAX_LEARN_EPISODES = 3000  # rules are statistics: an even sample of a large corpus finds the same ones
+
+
+def task_group(ep: Episode, group_by: str | None) -> str:
+    """Which task an episode ran: its ``group_by`` attribute when it has one, else its task text."""
+    return ep.attributes[group_by] if group_by and group_by in ep.attributes else ep.task
+
+
+def learn(episodes: Sequence[Episode], group_by: str | None = None) -> dict[str, ToolKnowledge]:
+    """Per tool: its answer statistics over all ``episodes``, its rules from (a sample of) them."""
+    everything = _by_tool(episodes)
+    if len(episodes) > MAX_LEARN_EPISODES:
+        picks = np.linspace(0, len(episodes) - 1, MAX_LEARN_EPISODES).astype(np.int64)
+        episodes = [episodes[i] for i in sorted(set(picks.tolist()))]
+    by_tool = _by_tool(episodes)
+    links = _entity_links(episodes)
+    novelty = _Novelty(episodes, group_by)
+    out = {}
+    for tool in sorted(everything):
+        all_exs, exs = everything[tool], by_tool.get(tool, [])
+        common, is_err, share = _most_common(all_exs)
+        common_ok, common_ok_args = _common_of([x for x in all_exs if not x.step.observation.is_error])
+        common_error, common_error_args = _common_of([x for x in all_exs if x.step.observation.is_error])
+        out[tool] = ToolKnowledge(
+            name=tool,
+            common_ok=common_ok,
+            common_ok_args=common_ok_args,
+            common_error=common_error,
+            common_error_args=common_error_args,
+            calls=len(all_exs),
+            error_rate=sum(x.step.observation.is_error for x in all_exs) / len(all_exs),
+            common=common,
+            common_is_error=is_err,
+            common_share=share,
+        )
+        if exs:
+            out[tool] = out[tool].model_copy(update=_rules(tool, episodes, exs, links, novelty))
+    return out
+
+
+def _by_tool(episodes: Sequence[Episode]) -> dict[str, list[_Ex]]:
+    by_tool: dict[str, list[_Ex]] = defaultdict(list)
+    for e, ep in enumerate(episodes):
+        for i, step in enumerate(ep.steps):
+            if step.action.name:
+                by_tool[step.action.name].append(_Ex(e, i, step))
+    return by_tool
+
+
+def _rules(
+    tool: str,
+    episodes: Sequence[Episode],
+    exs: Sequence[_Ex],
+    links: dict[str, list[_Link | _Ex]],
+    novelty: _Novelty,
+) -> dict[str, object]:
+    consistency, support = _repeats(episodes, tool)
+    fails = any(x.step.observation.is_error for x in exs)
+    return {
+        "arg_weights": _arg_weights(exs),
+        "repeat_consistency": consistency,
+        "repeat_support": support,
+        "function": _function_rule(exs),
+        "derive": _derive_rules(links.get(tool, [])),
+        "templates": _templates(episodes, exs, links.get(tool, [])),
+        "novel_errors": novelty.rules(exs),
+        "sticky_errors": _sticky_rules(episodes, tool) if fails else (),
+        "shape_errors": _shape_rules(exs) if fails else (),
+        **(_retries(episodes, tool) if fails else {}),
+    }
+
+
+def _common_of(exs: Sequence[_Ex]) -> tuple[str, str]:
+    """The most common answer among ``exs`` and the arguments of a call that got it ("" if none)."""
+    if not exs:
+        return "", ""
+    content = _most_common(exs)[0]
+    return content, _args_of(exs, content)
+
+
+def _args_of(exs: Sequence[_Ex], content: str) -> str:
+    """The arguments of the first call answered ``content`` (canonical JSON)."""
+    return next(canonical(x.step.action.arguments) for x in exs if x.step.observation.content == content)
+
+
+MAX_WEIGHT_CALLS = 200
+
+
+def _arg_weights(exs: Sequence[_Ex]) -> dict[str, float]:
+    """Per argument: how much less alike two answers are when the argument differs, scaled so the most
+    deciding argument weighs 1. Measured on pairs of calls that differ in that argument alone when
+    every argument has enough of them, else on all pairs (two empty answers say nothing)."""
+    picks = np.linspace(0, len(exs) - 1, min(len(exs), MAX_WEIGHT_CALLS)).astype(np.int64)
+    calls = [exs[i].step for i in sorted(set(picks.tolist()))]
+    tokens = [_answer_tokens(s) for s in calls]
+    names = sorted({a for s in calls for a in s.action.arguments})
+    same: dict[str, list[float]] = defaultdict(list)
+    diff: dict[str, list[float]] = defaultdict(list)
+    alone: dict[str, list[float]] = defaultdict(list)
+    for i in range(len(calls)):
+        for j in range(i + 1, len(calls)):
+            a, b = calls[i].action.arguments, calls[j].action.arguments
+            if a == b or not (tokens[i] or tokens[j]):
+                continue
+            sim = _jaccard(tokens[i], tokens[j])
+            differing = [n for n in names if canonical(a.get(n)) != canonical(b.get(n))]
+            if len(differing) == 1:
+                alone[differing[0]].append(sim)
+            for name in names:
+                (diff if name in differing else same)[name].append(sim)
+    if all(len(alone[n]) >= 3 for n in names):
+        lift = {n: 1 - sum(alone[n]) / len(alone[n]) for n in names}
+    else:
+        lift = {
+            n: sum(same[n]) / len(same[n]) - sum(diff[n]) / len(diff[n]) for n in names if same[n] and diff[n]
+        }
+    top = max(lift.values(), default=0.0)
+    if top <= 0:
+        return {}
+    return {n: round(max(v / top, 0.05), 4) for n, v in sorted(lift.items())}
+
+
+def _answer_tokens(step: Step) -> frozenset[str]:
+    """An answer as a set of ``field=value`` (list positions dropped) or of words."""
+    ok, value = parsed(step.observation.content)
+    if ok and isinstance(value, dict | list):
+        return frozenset(f"{re.sub(r'(^|[.])[0-9]+', '', p)}={v}" for p, v in leaves(value))
+    return frozenset(step.observation.content.split())
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def _most_common(exs: Sequence[_Ex]) -> tuple[str, bool, float]:
+    counts = Counter((x.step.observation.content, x.step.observation.is_error) for x in exs)
+    best = max(counts.values())
+    content, is_err = min(k for k, v in counts.items() if v == best)
+    return content, is_err, best / len(exs)
+
+
+def _repeats(episodes: Sequence[Episode], tool: str) -> tuple[float, int]:
+    same = total = 0
+    for ep in episodes:
+        last: dict[str, str] = {}
+        for step in ep.steps:
+            if step.action.name != tool:
+                continue
+            key = canonical(step.action.arguments)
+            if key in last:
+                total += 1
+                same += last[key] == step.observation.content
+            last[key] = step.observation.content
+    return (same + SHARE_PRIOR) / (total + SHARE_PRIOR), total
+
+
+def _function_rule(exs: Sequence[_Ex]) -> FunctionRule | None:
+    best: FunctionRule | None = None
+    arg_names = {k for x in exs for k, v in x.step.action.arguments.items() if isinstance(v, str)}
+    for arg in sorted(arg_names):
+        hits: Counter[str] = Counter()
+        evaluated = 0
+        for i, x in enumerate(exs):
+            v = x.step.action.arguments.get(arg)
+            value = safe_eval(v) if isinstance(v, str) and _ARITH.search(v) else None
+            if value is None:
+                if i >= 20 and not evaluated:
+                    break  # not an expression argument
+                continue
+            evaluated += 1
+            content = x.step.observation.content.strip()
+            for name, fmt in FORMATTERS.items():
+                if _try_format(fmt, value) == content:
+                    hits[name] += 1
+        if not hits:
+            continue
+        fmt, n = min(hits.items(), key=lambda kv: (-kv[1], kv[0]))
+        fail_text, fail_rate = _fails(exs, arg)
+        rule = FunctionRule(
+            arg=arg,
+            fmt=fmt,
+            accuracy=n / evaluated,
+            support=evaluated,
+            fail_text=fail_text,
+            fail_rate=fail_rate,
+        )
+        if best is None or rule.accuracy > best.accuracy:
+            best = rule
+    return best
+
+
+def _fails(exs: Sequence[_Ex], arg: str) -> tuple[str, float]:
+    """The error a function tool answers when its argument is not an expression, and how reliably."""
+    errors: Counter[str] = Counter()
+    n = 0
+    for x in exs:
+        v = x.step.action.arguments.get(arg)
+        if isinstance(v, str) and safe_eval(v) is None:
+            n += 1
+            if x.step.observation.is_error:
+                errors[x.step.observation.content] += 1
+    if not errors:
+        return "", 0.0
+    text, count = min(errors.items(), key=lambda kv: (-kv[1], kv[0]))
+    return text, count / (n + SHARE_PRIOR)
+
+
+_ARITH = re.compile(r"\d\s*[-+*/%)]|[(]")
+
+
+def _try_format(fmt, value: float | int) -> str | None:
+    try:
+        return fmt(value)
+    except (ValueError, OverflowError):
+        return None
+
+
+# ---- links between a call and the objects its session read before -----------------------------
+
+
+@dataclass(frozen=True)
+class _Link:
+    """Call ``ex`` has argument ``arg`` equal to field ``key`` of the latest earlier object ``base``."""
+
+    ex: _Ex
+    arg: str
+    key: str
+    source_tool: str
+    base: dict[str, Json]
+    same: bool
+
+
+def _entity_links(episodes: Sequence[Episode]) -> dict[str, list[_Link | _Ex]]:
+    """Per tool, every call (as ``_Ex``) followed by its links to earlier objects of its episode."""
+    out: dict[str, list[_Link | _Ex]] = defaultdict(list)
+    for e, ep in enumerate(episodes):
+        seen: dict[str, list[tuple[int, str, str, dict[str, Json]]]] = defaultdict(list)
+        for i, step in enumerate(ep.steps):
+            tool = step.action.name
+            ex = _Ex(e, i, step)
+            out[tool].append(ex)
+            answer = canonical_answer(step)
+            for arg, v in step.action.arguments.items():
+                if not isinstance(v, str | int) or isinstance(v, bool):
+                    continue
+                latest: dict[str, tuple[int, str, dict[str, Json]]] = {}
+                for j, key, src_tool, obj in seen.get(canonical(v), ()):
+                    latest[key] = (j, src_tool, obj)
+                for key, (_, src_tool, obj) in sorted(latest.items()):
+                    same = answer is not None and canonical(obj) == answer
+                    out[tool].append(_Link(ex, arg, key, src_tool, obj, same))
+            obj = as_dict(step.observation.content) if not step.observation.is_error else None
+            if obj is not None:
+                for key, v in obj.items():
+                    if isinstance(v, str | int) and not isinstance(v, bool):
+                        seen[canonical(v)].append((i, key, tool, obj))
+    return out
+
+
+def canonical_answer(step: Step) -> str | None:
+    if step.observation.is_error:
+        return None
+    obj = as_dict(step.observation.content)
+    return canonical(obj) if obj is not None else None
+
+
+def _derive_rules(items: Sequence[_Link | _Ex]) -> tuple[DeriveRule, ...]:
+    opp: Counter[tuple[str, str, str]] = Counter()
+    hit: Counter[tuple[str, str, str]] = Counter()
+    for link in items:
+        if isinstance(link, _Link):
+            opp[(link.arg, link.key, link.source_tool)] += 1
+            hit[(link.arg, link.key, link.source_tool)] += link.same
+    rules = []
+    for arg, key in sorted({(a, k) for a, k, _ in opp}):
+        sources = sorted(
+            t for a, k, t in opp if (a, k) == (arg, key) and hit[(a, k, t)] * 2 >= opp[(a, k, t)]
+        )
+        n = sum(opp[(arg, key, t)] for t in sources)
+        h = sum(hit[(arg, key, t)] for t in sources)
+        if h:
+            rules.append(
+                DeriveRule(
+                    arg=arg, key=key, sources=tuple(sources), precision=h / (n + SHARE_PRIOR), support=h
+                )
+            )
+    rules.sort(key=lambda r: (-r.precision, -r.support, r.arg, r.key))
+    return tuple(rules[:3])
+
+
+# ---- templates --------------------------------------------------------------------------------
+
+
+def _templates(
+    episodes: Sequence[Episode], exs: Sequence[_Ex], items: Sequence[_Link | _Ex]
+) -> tuple[TemplateRule, ...]:
+    answers = [x for x in exs if canonical_answer(x.step) is not None]
+    if not answers:
+        return ()
+    options: dict[tuple[str, str], list[tuple[_Ex, dict[str, Json] | None]]] = {("", ""): []}
+    sources: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for x in answers:
+        options[("", "")].append((x, None))
+    for link in items:
+        if isinstance(link, _Link) and canonical_answer(link.ex.step) is not None:
+            options.setdefault((link.arg, link.key), []).append((link.ex, link.base))
+            sources[(link.arg, link.key)].add(link.source_tool)
+    rules = []
+    for (arg, key), examples in sorted(options.items()):
+        rule = _fit_template(episodes, examples, len(answers))
+        if rule is not None:
+            rules.append(
+                rule.model_copy(
+                    update={"base_arg": arg, "base_key": key, "sources": tuple(sorted(sources[(arg, key)]))}
+                )
+            )
+    rules.sort(key=lambda r: (-r.accuracy, -r.support, r.base_arg, r.base_key))
+    based = [r for r in rules if r.base_arg][:2]
+    plain = [r for r in rules if not r.base_arg][:1]
+    return tuple(sorted(based + plain, key=lambda r: (-r.accuracy, r.base_arg == "")))
+
+
+def _fit_template(
+    episodes: Sequence[Episode], examples: Sequence[tuple[_Ex, dict[str, Json] | None]], n_answers: int
+) -> TemplateRule | None:
+    present: Counter[str] = Counter()
+    parsed_answers = []
+    for x, base in examples:
+        ans = as_dict(x.step.observation.content)
+        if ans is None:
+            continue
+        parsed_answers.append((x.step.action.arguments, ans, base, x))
+        present.update(ans.keys())
+    if not parsed_answers:
+        return None
+    n = len(parsed_answers)
+    ops = [_key_op(episodes, k, parsed_answers) for k in sorted(present) if present[k] * 2 >= n]
+    right = sum(op.accuracy * present[op.key] for op in ops)
+    total = sum(present.values())
+    coverage = n / n_answers
+    return TemplateRule(keys=tuple(ops), accuracy=right / total * coverage if total else 0.0, support=n)
+
+
+_Example = tuple[dict[str, Json], dict[str, Json], dict[str, Json] | None, _Ex]
+
+
+def _key_op(episodes: Sequence[Episode], key: str, examples: Sequence[_Example]) -> KeyOp:
+    votes: Counter[tuple[str, str]] = Counter()
+    consts: Counter[str] = Counter()
+    const_values: dict[str, Json] = {}
+    enriched: dict[str, list[_Example]] = defaultdict(list)
+    appended: list[tuple[dict[str, Json], list[Json]]] = []
+    n = 0
+    for example in examples:
+        args, ans, base, _ = example
+        if key not in ans:
+            continue
+        n += 1
+        value = ans[key]
+        cv = canonical(value)
+        consts[cv] += 1
+        const_values[cv] = value
+        if base is not None and key in base and canonical(base[key]) == cv:
+            votes[("src", "")] += 1
+        elif base is not None and isinstance(value, list) and _appends(value, old := base.get(key)):
+            votes[("append", "")] += 1
+            appended.append((args, value[len(old) if isinstance(old, list) else 0 :]))
+        for a, av in args.items():
+            if canonical(av) == cv:
+                votes[("arg", a)] += 1
+            elif _enriches(value, av):
+                votes[("enrich", a)] += 1
+                enriched[a].append(example)
+    rank = {"src": 0, "arg": 1, "enrich": 2, "append": 3}
+    best = min(votes.items(), key=lambda kv: (-kv[1], rank[kv[0][0]], kv[0][1])) if votes else None
+    cv, cn = min(consts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if best is not None and best[1] >= cn:
+        (op, arg), count = best
+        if op == "enrich":
+            keys, paths = _join_paths(episodes, key, arg, enriched[arg])
+            return KeyOp(key=key, op="enrich", arg=arg, item_keys=keys, item_paths=paths, accuracy=count / n)
+        if op == "append":
+            return KeyOp(key=key, op="append", item_fields=_append_fields(appended), accuracy=count / n)
+        return KeyOp(key=key, op="src" if op == "src" else "arg", arg=arg, accuracy=count / n)
+    if cn >= 2 and cn * 2 > n:
+        return KeyOp(key=key, op="const", value=const_values[cv], accuracy=cn / n)
+    return KeyOp(key=key, op="neighbor", accuracy=0.0)
+
+
+def _appends(value: Json, old: Json) -> bool:
+    """``value`` is the list ``old`` with items added at the end."""
+    return (
+        isinstance(value, list)
+        and isinstance(old, list)
+        and len(value) > len(old)
+        and value[: len(old)] == old
+    )
+
+
+def _append_fields(appended: Sequence[tuple[dict[str, Json], list[Json]]]) -> dict[str, str]:
+    """Fields of the item a mutation appends that are known in advance: ``@arg`` (that argument's value)
+    or ``=json`` (a constant); other fields are left out."""
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    n = 0
+    for args, items in appended:
+        if not items or not isinstance(items[0], dict):
+            continue
+        n += 1
+        for field, value in items[0].items():
+            votes[field][f"={canonical(value)}"] += 1
+            for a, av in args.items():
+                if canonical(av) == canonical(value):
+                    votes[field][f"@{a}"] += 1
+    fields = {}
+    for field, c in sorted(votes.items()):
+        how, count = min(c.items(), key=lambda kv: (-kv[1], not kv[0].startswith("@"), kv[0]))
+        if count * 2 > n and count >= 2:
+            fields[field] = how
+    return fields
+
+
+def _join_paths(
+    episodes: Sequence[Episode], key: str, arg: str, examples: Sequence[_Example]
+) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """The fields an enrich op adds to each argument item, and where each is found most often in the
+    objects the session read before (an object agreeing with the item on its given fields)."""
+    votes: dict[str, Counter[tuple[str, ...]]] = defaultdict(Counter)
+    for args, ans, base, x in examples[:200]:
+        old = base.get(key) if base else None
+        objects = [o for o in old if isinstance(o, dict)] if isinstance(old, list) else []
+        objects += list(earlier_objects(episodes[x.ep], x.pos))
+        given_items, items = args[arg], ans[key]
+        if not isinstance(given_items, list) or not isinstance(items, list):
+            continue
+        for given, item in zip(given_items, items, strict=False):
+            if not isinstance(given, dict) or not isinstance(item, dict):
+                continue
+            for field, value in item.items():
+                if field in given:
+                    continue
+                votes[field][(field,)] += 0  # the field exists even when no source is found
+                path = _find_path(given, field, value, objects, args)
+                if path is not None:
+                    votes[field][path] += 1
+    keys = tuple(sorted(votes))
+    paths = {f: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for f, c in votes.items()}
+    return keys, paths
+
+
+def _find_path(
+    given: dict[str, Json], field: str, value: Json, objects: Sequence[dict[str, Json]], args: dict[str, Json]
+) -> tuple[str, ...] | None:
+    arg_of = {str(v): a for a, v in args.items() if scalar(v)}
+    for obj in objects:
+        shared = [k for k in given if k in obj]
+        if not shared or any(obj[k] != given[k] for k in shared):
+            continue
+        if field in obj and obj[field] == value:
+            return (field,)
+        for k1, sub in obj.items():
+            if not isinstance(sub, dict):
+                continue
+            for k2, v2 in sub.items():
+                if v2 == value and type(v2) is type(value):
+                    return (k1, f"@{arg_of[k2]}" if k2 in arg_of else k2)
+    return None
+
+
+def earlier_objects(episode: Episode, pos: int) -> list[dict[str, Json]]:
+    """Every object nested in the episode's successful answers before step ``pos``, latest first."""
+    out: list[dict[str, Json]] = []
+    for step in reversed(episode.steps[:pos]):
+        if step.observation.is_error:
+            continue
+        ok, value = parsed(step.observation.content)
+        if ok:
+            out.extend(objects_in(value))
+    return out
+
+
+def _enriches(value: Json, arg_value: Json) -> bool:
+    """``value`` is the list ``arg_value`` of objects, each with more fields added."""
+    if (
+        not isinstance(value, list)
+        or not isinstance(arg_value, list)
+        or not value
+        or len(value) != len(arg_value)
+    ):
+        return False
+    for item, given in zip(value, arg_value, strict=True):
+        if not isinstance(item, dict) or not isinstance(given, dict) or not given:
+            return False
+        if any(k not in item or item[k] != v for k, v in given.items()):
+            return False
+    return True
+
+
+# ---- errors tied to the form of an argument -----------------------------------------------------
+
+_DIGITS = re.compile(r"\d+")
+
+
+def value_shape(value: str) -> str:
+    return _DIGITS.sub("#", value)
+
+
+def _shape_rules(exs: Sequence[_Ex]) -> tuple[ShapeErrorRule, ...]:
+    calls: Counter[tuple[str, str]] = Counter()
+    values: dict[tuple[str, str], set[str]] = defaultdict(set)
+    errors: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for x in exs:
+        for arg, v in x.step.action.arguments.items():
+            if not isinstance(v, str) or not v or value_shape(v) == v:
+                continue  # a form is an identifier with digits, not a plain word
+            key = (arg, value_shape(v))
+            calls[key] += 1
+            values[key].add(v)
+            if x.step.observation.is_error:
+                errors[key][x.step.observation.content.replace(v, "{value}")] += 1
+    rules = []
+    for (arg, shape), texts in errors.items():
+        template, count = min(texts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if count >= 2 and len(values[(arg, shape)]) >= 2:
+            rate = count / (calls[(arg, shape)] + SHARE_PRIOR)
+            rules.append(ShapeErrorRule(arg=arg, shape=shape, template=template, rate=rate, support=count))
+    return tuple(sorted(rules, key=lambda r: (-r.rate, r.arg, r.shape))[:8])
+
+
+# ---- errors that persist within a session -----------------------------------------------------
+
+
+def sticky_match(arg: str, args: dict[str, Json], earlier_args: dict[str, Json], earlier_text: str) -> bool:
+    """Whether a call relates to an earlier failed call of its tool the way rule ``arg`` asks."""
+    if arg:
+        return arg in args and scalar_key(args[arg]) == scalar_key(earlier_args.get(arg))
+    return any(len(v) >= 3 and v in earlier_text for v in strings(args))
+
+
+def scalar_key(value: Json) -> str:
+    return canonical(value)
+
+
+def _sticky_rules(episodes: Sequence[Episode], tool: str) -> tuple[StickyErrorRule, ...]:
+    opp: Counter[str] = Counter()
+    hit: Counter[str] = Counter()
+    for ep in episodes:
+        errors: list[Step] = []
+        for step in ep.steps:
+            if step.action.name != tool:
+                continue
+            args = step.action.arguments
+            conditions = ["", *sorted(args)]
+            for arg in conditions:
+                match = next(
+                    (
+                        e
+                        for e in reversed(errors)
+                        if e.action.arguments != args
+                        and sticky_match(arg, args, e.action.arguments, e.observation.content)
+                    ),
+                    None,
+                )
+                if match is not None:
+                    opp[arg] += 1
+                    hit[arg] += match.observation.content == step.observation.content
+            if step.observation.is_error:
+                errors.append(step)
+    rules = [StickyErrorRule(arg=a, hits=hit[a], opportunities=opp[a]) for a in set(opp) | {""}]
+    return tuple(sorted(rules, key=lambda r: (-(r.hits + 1) / (r.opportunities + 2), r.arg))[:4])
+
+
+def _retries(episodes: Sequence[Episode], tool: str) -> dict[str, float | int]:
+    """How often a changed call after a failed one of the same tool succeeded."""
+    ok = total = 0
+    for ep in episodes:
+        failed: Step | None = None
+        for step in ep.steps:
+            if step.action.name != tool:
+                continue
+            if failed is not None and step.action.arguments != failed.action.arguments:
+                total += 1
+                ok += not step.observation.is_error
+            if step.observation.is_error:
+                failed = step
+    return {"retry_success": ok / (total + SHARE_PRIOR), "retry_support": total}
+
+
+# ---- calls that fail on values nobody has shown ------------------------------------------------
+
+
+def value_hash(value: str) -> int:
+    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "little")
+
+
+class _Novelty:
+    """Which values each task's episodes have shown, to ask: was this value new to the agent?
+
+    Built on first use: only tools that ever failed ask.
+    """
+
+    def __init__(self, episodes: Sequence[Episode], group_by: str | None) -> None:
+        self.episodes = episodes
+        self.group_by = group_by
+        self._tasks: dict[str, set[str]] | None = None
+        self._first_seen: list[dict[str, int]] = []
+
+    def _build(self) -> dict[str, set[str]]:
+        if self._tasks is None:
+            self._tasks = defaultdict(set)
+            for ep in self.episodes:
+                first: dict[str, int] = {}
+                for i, step in enumerate(ep.steps):
+                    for v in _step_strings(step):
+                        self._tasks[v].add(self.group(ep))
+                    for v in _answer_strings(step):
+                        first.setdefault(v, i)
+                self._first_seen.append(first)
+        return self._tasks
+
+    def group(self, ep: Episode) -> str:
+        return task_group(ep, self.group_by)
+
+    def novel(self, x: _Ex, value: str) -> bool:
+        tasks = self._build()
+        ep = self.episodes[x.ep]
+        if tasks.get(value, set()) - {self.group(ep)}:
+            return False
+        return self._first_seen[x.ep].get(value, x.pos) >= x.pos
+
+    def rules(self, exs: Sequence[_Ex]) -> tuple[NovelErrorRule, ...]:
+        if not any(x.step.observation.is_error for x in exs):
+            return ()
+        out = []
+        arg_names = {k for x in exs for k, v in x.step.action.arguments.items() if isinstance(v, str)}
+        for arg in sorted(arg_names):
+            n = 0
+            errors: Counter[str] = Counter()
+            for x in exs:
+                v = x.step.action.arguments.get(arg)
+                if not isinstance(v, str) or not v or not self.novel(x, v):
+                    continue
+                n += 1
+                if x.step.observation.is_error:
+                    errors[x.step.observation.content.replace(v, "{value}")] += 1
+            if errors:
+                template, count = min(errors.items(), key=lambda kv: (-kv[1], kv[0]))
+                rate = sum(errors.values()) / (n + SHARE_PRIOR)
+                out.append(NovelErrorRule(arg=arg, template=template, rate=rate, support=count))
+        return tuple(sorted(out, key=lambda r: (-r.rate, r.arg)))
+
+
+def _step_strings(step: Step) -> Iterable[str]:
+    """Values a successful call shows to exist (a failed call's arguments prove nothing)."""
+    if not step.observation.is_error:
+        yield from strings(step.action.arguments)
+        yield from _answer_strings(step)
+
+
+def _answer_strings(step: Step) -> set[str]:
+    if step.observation.is_error:
+        return set()
+    ok, value = parsed(step.observation.content)
+    if ok:
+        return set(strings(value))
+    return set(step.observation.content.split())

@@ -1,0 +1,114 @@
+"""The rules the offline engine learns from traces, each on a small synthetic tool environment."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import JsonValue
+
+from wmh.core.types import Episode, SessionState, Step, Turn
+from wmh.engine.offline import OfflineEngine, fit_offline
+from wmh.engine.offline_knowledge import Calibration
+from wmh.engine.offline_test import act, step
+
+
+def session(*steps: Step) -> SessionState:
+    return SessionState(
+        id="s", history=tuple(Turn(action=s.action, observation=s.observation) for s in steps)
+    )
+
+
+def flight(number: str, date: str, economy: int) -> dict:
+    return {
+        "number": number,
+        "date": date,
+        "from": "AAA",
+        "to": "BBB",
+        "prices": {"economy": economy, "first": 900},
+    }
+
+
+@pytest.fixture(scope="module")
+def shop() -> OfflineEngine:
+    """Search → book (answer built from the arguments, prices joined from the search), update (appends a
+    payment), a calculator that fails on bad input, vouchers that are refused."""
+    eps = []
+    for i in range(6):
+        date, fares = f"2024-06-{10 + i}", (100 + i, 200 + i)
+        found = [flight(f"F{i}1", date, fares[0]), flight(f"F{i}2", date, fares[1])]
+        legs: list[JsonValue] = [{"number": f"F{i}1", "date": date}, {"number": f"F{i}2", "date": date}]
+        booked = {
+            "booking_id": "BK0001",
+            "user": f"u{i}",
+            "cabin": "economy",
+            "legs": [{"number": f"F{i}{j + 1}", "date": date, "price": fare} for j, fare in enumerate(fares)],
+            "payments": [{"method": f"card_{i}", "amount": sum(fares)}],
+        }
+        updated = {**booked, "payments": [*booked["payments"], {"method": f"gift_{i}", "amount": 5 + i}]}
+        eps.append(
+            Episode(
+                trace_id=f"t{i}",
+                task=f"trip {i}",
+                steps=(
+                    step("search", found, date=date),
+                    step("book", booked, user=f"u{i}", cabin="economy", legs=legs, method=f"card_{i}"),
+                    step("update", updated, booking_id="BK0001", method=f"gift_{i}"),
+                    step("calc", "Error: bad expression", True, expression=f"{i} +"),
+                    step("calc", f"{i + 1}", expression=f"{i} + 1"),
+                    step("pay", "Error: vouchers are not accepted", True, method=f"voucher_{i}"),
+                    step("pay", "paid", method=f"card_{i}"),
+                ),
+            )
+        )
+    return fit_offline(eps)
+
+
+def test_answer_built_from_arguments_with_joined_fields(shop: OfflineEngine) -> None:
+    searched = step(
+        "search", [flight("Z1", "2024-07-01", 321), flight("Z2", "2024-07-01", 123)], date="2024-07-01"
+    )
+    legs: list[JsonValue] = [{"number": "Z1", "date": "2024-07-01"}, {"number": "Z2", "date": "2024-07-01"}]
+    obs = shop.answer(session(searched), act("book", user="new", cabin="economy", legs=legs, method="card_9"))
+    assert obs.source == "template" and not obs.is_error
+    booked = json.loads(obs.content)
+    assert booked["booking_id"] == "BK0001" and booked["user"] == "new"  # a constant, an argument
+    assert [leg["price"] for leg in booked["legs"]] == [321, 123]  # prices[<cabin argument>] of the leg
+
+
+def test_mutation_appends_to_the_object_read_before(shop: OfflineEngine) -> None:
+    before = {"booking_id": "BK0001", "user": "x", "payments": [{"method": "card_1", "amount": 10}]}
+    read = step("book", before, user="x", cabin="economy", legs=[], method="card_1")
+    obs = shop.answer(session(read), act("update", booking_id="BK0001", method="gift_77"))
+    assert obs.source == "patch"
+    payments = json.loads(obs.content)["payments"]
+    assert payments[0] == {"method": "card_1", "amount": 10} and payments[1]["method"] == "gift_77"
+
+
+def test_function_tool_fails_like_recorded_on_bad_input(shop: OfflineEngine) -> None:
+    assert shop.answer(session(), act("calc", expression="20 + 22")).content == "42"
+    bad = shop.answer(session(), act("calc", expression="7 * "))
+    assert bad.is_error and bad.content == "Error: bad expression" and bad.source == "function"
+
+
+def test_argument_of_a_refused_form_fails(shop: OfflineEngine) -> None:
+    obs = shop.answer(session(), act("pay", method="voucher_999"))
+    assert obs.is_error and obs.content == "Error: vouchers are not accepted"
+    assert shop.answer(session(), act("pay", method="card_3")).content == "paid"
+
+
+def test_error_naming_a_value_persists_while_the_call_keeps_it(shop: OfflineEngine) -> None:
+    failed = step("pay", "Error: method card_5 is frozen", True, method="card_5")
+    assert (
+        shop.answer(session(failed), act("pay", method="card_5", note="again")).content
+        == failed.observation.content
+    )
+
+
+def test_calibration_threshold() -> None:
+    c = Calibration(
+        similarity=(0.1, 0.2, 0.8, 0.9), analogy=(0.0, 0.1, 2.0, 2.0), common=(1.0, 1.0, 0.5, 0.5)
+    )
+    assert c.min_similarity(0.0, min_calls=1) == 0.8
+    assert c.min_similarity(5.0, min_calls=1) == float("inf")
+    assert c.min_similarity(0.0, min_calls=10) == float("-inf")  # few calls: all or nothing, by mean

@@ -1,0 +1,346 @@
+"""The offline engine's strategies: each answers one call from what was learned, or passes (None).
+
+A strategy reads a ``Query`` (the call, the session seen so far, the engine's learned store) and
+returns an ``Observation`` whose ``source`` names it. The engine tries them in the configured
+order; the first answer wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import orjson
+
+from wmh.core.types import Observation
+from wmh.engine.offline_config import OfflineConfig
+from wmh.engine.offline_json import (
+    FORMATTERS,
+    Json,
+    as_dict,
+    dumps,
+    parsed,
+    safe_eval,
+    substitute,
+    substitution_pairs,
+)
+from wmh.engine.offline_knowledge import KeyOp, TemplateRule, ToolKnowledge, sticky_match, value_shape
+from wmh.engine.offline_state import SessionView
+
+if TYPE_CHECKING:
+    from wmh.engine.offline import OfflineEngine
+
+
+@dataclass
+class Query:
+    engine: OfflineEngine
+    view: SessionView
+    tool: str
+    args: dict[str, Json]
+    cargs: str
+    knowledge: ToolKnowledge
+    exclude: int
+    cfg: OfflineConfig
+    exclude_more: frozenset[int] = frozenset()
+    skip_row: int = -1
+    _neighbors: list[tuple[float, float, int]] | None = field(default=None)
+
+    def neighbors(self) -> list[tuple[float, float, int]]:
+        """(score, argument similarity, record) of the nearest recorded calls of this tool, best first."""
+        if self._neighbors is None:
+            self._neighbors = self.engine.neighbors(self)
+        return self._neighbors
+
+    def best_neighbor(self) -> tuple[int, bool] | None:
+        """The record an analogy copies and whether the answer is an error (similarity-weighted vote)."""
+        found = self.neighbors()
+        if not found or found[0][1] < self.cfg.analogy_min_similarity:
+            return None
+        votes = found[: self.cfg.error_vote_k]
+        prior = self.cfg.error_prior_weight
+        err_weight = prior * self.knowledge.error_rate
+        ok_weight = prior * (1 - self.knowledge.error_rate)
+        err_weight += sum(max(s, 1e-6) for s, _, r in votes if self.engine.rec_err[r])
+        ok_weight += sum(max(s, 1e-6) for s, _, r in votes if not self.engine.rec_err[r])
+        is_error = err_weight > ok_weight and not self.retrying()
+        for _, _, rec in found:
+            if bool(self.engine.rec_err[rec]) == is_error:
+                return rec, is_error
+        return found[0][2], bool(self.engine.rec_err[found[0][2]])
+
+    def retrying(self) -> bool:
+        """A changed call after this tool failed in the session, for a tool whose retries mostly succeed."""
+        k = self.knowledge
+        if k.retry_support < self.cfg.min_support or k.retry_success < self.cfg.retry_success_min:
+            return False
+        for c in reversed(self.view.calls):
+            if c.tool == self.tool:
+                return c.observation.is_error and c.args != self.args
+        return False
+
+
+Strategy = Callable[[Query], Observation | None]
+
+
+def derive(q: Query) -> Observation | None:
+    for rule in q.knowledge.derive:
+        if rule.precision < q.cfg.derive_min_precision or rule.support < q.cfg.min_support:
+            continue
+        found = q.view.latest_entity(rule.key, q.args.get(rule.arg), rule.sources)
+        if found is not None:
+            return found[0].observation.model_copy(update={"source": "derived"})
+    return None
+
+
+def session(q: Query) -> Observation | None:
+    if q.knowledge.repeat_consistency < q.cfg.repeat_min_consistency:
+        return None
+    earlier = q.view.repeat(q.tool, q.cargs)
+    return earlier.model_copy(update={"source": "session"}) if earlier is not None else None
+
+
+def replay(q: Query) -> Observation | None:
+    rec = q.engine.replay_record(q)
+    if rec is None:
+        return None
+    return Observation(
+        content=q.engine.rec_content[rec], is_error=bool(q.engine.rec_err[rec]), source="replay"
+    )
+
+
+def function(q: Query) -> Observation | None:
+    rule = q.knowledge.function
+    if rule is None or rule.accuracy < q.cfg.function_min_accuracy or rule.support < q.cfg.min_support:
+        return None
+    expression = q.args.get(rule.arg)
+    value = safe_eval(expression) if isinstance(expression, str) else None
+    if value is None:
+        if rule.fail_text and rule.fail_rate >= q.cfg.function_min_accuracy:
+            return Observation(content=rule.fail_text, is_error=True, source="function")
+        return None
+    try:
+        return Observation(content=FORMATTERS[rule.fmt](value), source="function")
+    except (ValueError, OverflowError, KeyError):
+        return None
+
+
+def constant(q: Query) -> Observation | None:
+    k = q.knowledge
+    if k.common_share < q.cfg.constant_min_share or k.calls < q.cfg.min_support:
+        return None
+    if not q.engine.shown_elsewhere(q.tool, k.common, q.exclude):
+        return None
+    return Observation(content=k.common, is_error=k.common_is_error, source="constant")
+
+
+def sticky_error(q: Query) -> Observation | None:
+    for rule in q.knowledge.sticky_errors:
+        # a rule never put to the test in train takes the configured prior (weight 2)
+        precision = (rule.hits + 2 * q.cfg.sticky_prior) / (rule.opportunities + 2)
+        if precision < q.cfg.sticky_min_precision or (rule.arg and rule.hits < q.cfg.min_support):
+            continue
+        for c in reversed(q.view.calls):
+            if c.tool != q.tool or not c.observation.is_error or c.args == q.args:
+                continue
+            if sticky_match(rule.arg, q.args, c.args, c.observation.content):
+                return c.observation.model_copy(update={"source": "sticky-error"})
+    return None
+
+
+def shape_error(q: Query) -> Observation | None:
+    for rule in q.knowledge.shape_errors:
+        if rule.rate < q.cfg.shape_error_min_rate or rule.support < q.cfg.min_support:
+            continue
+        value = q.args.get(rule.arg)
+        if isinstance(value, str) and value_shape(value) == rule.shape:
+            return Observation(content=rule.template.replace("{value}", value), is_error=True, source="error")
+    return None
+
+
+def novel_error(q: Query) -> Observation | None:
+    for rule in q.knowledge.novel_errors:
+        if rule.rate < q.cfg.novel_error_min_rate or rule.support < q.cfg.min_support:
+            continue
+        value = q.args.get(rule.arg)
+        if not isinstance(value, str) or not value or q.engine.known(value):
+            continue
+        if value in q.view.values():
+            continue
+        return Observation(content=rule.template.replace("{value}", value), is_error=True, source="error")
+    return None
+
+
+def template(q: Query) -> Observation | None:
+    for rule in q.knowledge.templates:
+        if rule.accuracy < q.cfg.template_min_accuracy or rule.support < q.cfg.min_support:
+            continue
+        base: dict[str, Json] | None = None
+        if rule.base_arg:
+            value = q.args.get(rule.base_arg)
+            found = q.view.latest_entity(rule.base_key, value, rule.sources)
+            if found is None and q.cfg.patch_any_source:
+                found = q.view.latest_entity(rule.base_key, value, None)
+            if found is None:
+                continue
+            base = found[1]
+        if q.knowledge.error_rate > 0:
+            best = q.best_neighbor()
+            if best is not None and best[1]:
+                return None
+        return _build(q, rule, base)
+    return None
+
+
+def _build(q: Query, rule: TemplateRule, base: dict[str, Json] | None) -> Observation:
+    best = q.best_neighbor()
+    neighbor_text = _carried(q, best[0]) if best is not None else ""
+    neighbor = as_dict(neighbor_text) or {}
+    out: dict[str, Json] = {}
+    for op in rule.keys:
+        found, value = _key_value(q, op, base, neighbor)
+        if found:
+            out[op.key] = value
+    order = {k: i for i, k in enumerate(list(neighbor) + list(base or {}))}
+    out = dict(sorted(out.items(), key=lambda kv: order.get(kv[0], len(order))))
+    like = neighbor_text or q.engine.rec_content[0]
+    return Observation(content=dumps(out, like=like), source="patch" if base is not None else "template")
+
+
+def _key_value(
+    q: Query, op: KeyOp, base: dict[str, Json] | None, neighbor: dict[str, Json]
+) -> tuple[bool, Json]:
+    """(found, value) of one key of a templated answer."""
+    if op.accuracy >= q.cfg.template_key_min_accuracy:
+        if op.op == "src" and base is not None and op.key in base:
+            return True, base[op.key]
+        if op.op == "arg" and op.arg in q.args:
+            return True, q.args[op.arg]
+        if op.op == "const":
+            return True, op.value
+        old = base.get(op.key) if base is not None else None
+        if op.op == "append" and isinstance(old, list):
+            item = _appended_item(q, op)
+            return True, [*old, item] if item else old
+        given = q.args.get(op.arg)
+        if op.op == "enrich" and isinstance(given, list):
+            old = base.get(op.key) if base is not None else None
+            return True, _enrich(q, given, op, old)
+    if base is not None and op.key in base:
+        return True, base[op.key]
+    if op.key in neighbor and q.cfg.template_fill == "neighbor":
+        return True, neighbor[op.key]
+    return False, None
+
+
+def _appended_item(q: Query, op: KeyOp) -> dict[str, Json]:
+    item: dict[str, Json] = {}
+    for name, how in op.item_fields.items():
+        if how.startswith("@") and how[1:] in q.args:
+            item[name] = q.args[how[1:]]
+        elif how.startswith("="):
+            item[name] = orjson.loads(how[1:])
+    return item
+
+
+def _enrich(q: Query, given: list[Json], op: KeyOp, old: Json) -> list[Json]:
+    """Each given object completed with the op's item fields, joined from objects the session read."""
+    pool = [o for o in old if isinstance(o, dict)] if isinstance(old, list) else []
+    objects = pool + list(q.view.objects())
+    out: list[Json] = []
+    for item in given:
+        if not isinstance(item, dict):
+            out.append(item)
+            continue
+        full: dict[str, Json] = dict(item)
+        for key in op.item_keys:
+            path = op.item_paths.get(key, (key,))
+            found, value = join(item, resolve_path(path, q.args), objects)
+            if found:
+                full[key] = value
+        out.append(full)
+    return out
+
+
+def resolve_path(path: tuple[str, ...], args: dict[str, Json]) -> tuple[str, ...]:
+    """A learned path with ``@arg`` segments replaced by those arguments' values."""
+    return tuple(str(args.get(seg[1:], "")) if seg.startswith("@") else seg for seg in path)
+
+
+def join(item: dict[str, Json], path: tuple[str, ...], objects: list[dict[str, Json]]) -> tuple[bool, Json]:
+    """The value at ``path`` in the object that agrees with ``item`` on the most shared fields."""
+    best: tuple[bool, Json] = (False, None)
+    best_n = 0
+    for obj in objects:
+        shared = [k for k in item if k in obj]
+        if len(shared) <= best_n or any(obj[k] != item[k] for k in shared):
+            continue
+        found, value = at_path(obj, path)
+        if found:
+            best, best_n = (True, value), len(shared)
+            if best_n == len(item):
+                break
+    return best
+
+
+def at_path(obj: Json, path: tuple[str, ...]) -> tuple[bool, Json]:
+    for seg in path:
+        if not isinstance(obj, dict) or seg not in obj:
+            return False, None
+        obj = obj[seg]
+    return True, obj
+
+
+def analogy(q: Query) -> Observation | None:
+    best = q.best_neighbor()
+    if best is None:
+        return None
+    rec, is_error = best
+    outcome = "error" if is_error else "ok"
+    calibration = q.knowledge.calibration.get(outcome)
+    if calibration is not None and q.neighbors()[0][1] < q.engine.analogy_threshold(q.tool, outcome):
+        return None  # calls this far from anything recorded did better with the most common answer
+    return Observation(content=_carried(q, rec), is_error=is_error, source="analogy")
+
+
+def _carried(q: Query, rec: int) -> str:
+    """Recorded answer ``rec`` with the call's new argument values carried in where it echoed old ones."""
+    return _carried_text(q, q.engine.rec_content[rec], q.engine.rec_cargs[rec])
+
+
+def most_common(q: Query) -> Observation:
+    """The tool's most common answer of the predicted outcome (the last resort)."""
+    k = q.knowledge
+    best = q.best_neighbor()
+    if best is not None and best[1] and k.common_error:
+        content, args, is_error = k.common_error, k.common_error_args, True
+    elif best is not None and not best[1] and k.common_ok:
+        content, args, is_error = k.common_ok, k.common_ok_args, False
+    else:
+        content, args, is_error = k.common, "", k.common_is_error
+    if not q.engine.shown_elsewhere(q.tool, content, q.exclude):
+        if best is None:
+            return Observation(content="", is_error=is_error, source="most-common")
+        content, args = q.engine.rec_content[best[0]], q.engine.rec_cargs[best[0]]
+    return Observation(content=_carried_text(q, content, args), is_error=is_error, source="most-common")
+
+
+def _carried_text(q: Query, content: str, args_json: str) -> str:
+    ok, args = parsed(args_json) if args_json else (False, None)
+    if not ok or not isinstance(args, dict):
+        return content
+    return substitute(content, substitution_pairs(args, q.args), q.cfg.substitute_min_length)
+
+
+STRATEGY_FUNCTIONS: dict[str, Strategy] = {
+    "derive": derive,
+    "session": session,
+    "replay": replay,
+    "function": function,
+    "constant": constant,
+    "sticky_error": sticky_error,
+    "novel_error": novel_error,
+    "shape_error": shape_error,
+    "template": template,
+    "analogy": analogy,
+}

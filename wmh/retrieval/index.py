@@ -1,0 +1,135 @@
+"""A vector index whose rows are grouped (one group per tool): search scans only one group's rows.
+
+Rows are stored sorted by group, so a group is one contiguous slice and a search is one
+matrix-vector product over it (``_dot``). A large group is searched in two passes: a product over a
+contiguous copy of the first quarter of the dimensions (an unbiased estimate of the full product,
+since hashed features spread evenly over dimensions) picks the best candidates, and the full
+vectors rank those. Each row may stand for several recorded items; ``row_trace`` holds the one
+trace all of a row's items come from, or -1 when they come from several, which is all that
+leak-free search (``exclude_trace``) needs. ``save`` writes plain ``.npy`` files; ``load``
+memory-maps them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+_FILES = ("vectors", "group_offsets", "row_trace", "coarse")
+TWO_PASS_MIN_ROWS = 4096
+CANDIDATES_PER_RESULT = 32
+
+
+class VectorIndex:
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        group_offsets: np.ndarray,
+        row_trace: np.ndarray,
+        coarse: np.ndarray | None = None,
+    ) -> None:
+        if vectors.ndim != 2 or len(row_trace) != len(vectors) or group_offsets[-1] != len(vectors):
+            raise ValueError("vectors, group_offsets and row_trace disagree on the number of rows")
+        self.vectors = vectors
+        self.group_offsets = group_offsets
+        self.row_trace = row_trace
+        if coarse is None:
+            coarse = np.ascontiguousarray(vectors[:, : max(1, vectors.shape[1] // 4)])
+        self.coarse = coarse
+
+    @classmethod
+    def build(
+        cls, vectors: np.ndarray, groups: np.ndarray, row_trace: np.ndarray, n_groups: int
+    ) -> tuple[VectorIndex, np.ndarray]:
+        """An index over ``vectors`` grouped by ``groups`` (ints in [0, n_groups)).
+
+        Returns the index and the permutation applied (``order[i]`` = input row of index row ``i``).
+        """
+        order = np.argsort(groups, kind="stable")
+        counts = np.bincount(groups, minlength=n_groups) if len(groups) else np.zeros(n_groups, np.int64)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        vecs = np.ascontiguousarray(vectors[order], dtype=np.float32)
+        return cls(vecs, offsets, np.asarray(row_trace, dtype=np.int64)[order]), order
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def group_rows(self, group: int) -> tuple[int, int]:
+        if not 0 <= group < len(self.group_offsets) - 1:
+            return 0, 0
+        return int(self.group_offsets[group]), int(self.group_offsets[group + 1])
+
+    def search(
+        self,
+        query: np.ndarray,
+        k: int,
+        *,
+        group: int,
+        exclude_trace: int = -1,
+        exclude_traces: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` rows of ``group`` most similar to ``query`` (dot product), best first.
+
+        Rows whose items all come from trace ``exclude_trace`` (or from one of ``exclude_traces``)
+        are never returned.
+        """
+        lo, hi = self.group_rows(group)
+        if hi <= lo or k <= 0:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        query = query.astype(np.float32, copy=False)
+        if hi - lo >= TWO_PASS_MIN_ROWS:
+            c = self.coarse.shape[1]
+            rows = self._allowed(_dot(self.coarse[lo:hi], query[:c]), lo, exclude_trace, exclude_traces)
+            cand = _top(rows, k * CANDIDATES_PER_RESULT)[0]
+            scores = _dot(self.vectors[lo + cand], query)
+            best = _top((cand, scores), k)
+            return best[0] + lo, best[1]
+        scores = _dot(self.vectors[lo:hi], query)
+        idx, sc = _top(self._allowed(scores, lo, exclude_trace, exclude_traces), k)
+        return idx + lo, sc
+
+    def _allowed(
+        self, scores: np.ndarray, lo: int, exclude_trace: int, exclude_traces: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(row offsets, scores) of the rows not excluded."""
+        keep = np.ones(len(scores), dtype=bool)
+        traces = self.row_trace[lo : lo + len(scores)]
+        if exclude_trace >= 0:
+            keep &= traces != exclude_trace
+        if exclude_traces is not None and len(exclude_traces):
+            keep &= ~np.isin(traces, exclude_traces)
+        if keep.all():
+            return np.arange(len(scores)), scores
+        idx = np.flatnonzero(keep)
+        return idx, scores[idx]
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in _FILES:
+            np.save(directory / f"{name}.npy", np.asarray(getattr(self, name)))
+
+    @classmethod
+    def load(cls, directory: Path) -> VectorIndex:
+        arrays = [np.load(directory / f"{name}.npy", mmap_mode="r") for name in _FILES]
+        return cls(*arrays)
+
+
+def _dot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """Matrix-vector product on one thread (numpy's own loop): BLAS threads, spun up for every small
+    product, cost more than they save here and stall on a busy machine."""
+    return np.einsum("ij,j->i", matrix, vector)
+
+
+def _top(rows: tuple[np.ndarray, np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best (row, score) pairs, best first; ties go to the lower row."""
+    idx, scores = rows
+    if len(idx) > k:
+        part = np.argpartition(-scores, k - 1)[:k]
+        idx, scores = idx[part], scores[part]
+    order = np.lexsort((idx, -scores))
+    return idx[order], scores[order]
