@@ -68,10 +68,11 @@ def run(
     model = LLMEngine(llm, TOOLS, retriever=offline)
     engine = HybridEngine(offline, model) if hybrid else model
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         with ThreadPoolExecutor(max_workers=len(heldout)) as pool:
             parts = list(pool.map(lambda ep: replay(engine, [ep], pairs), heldout))
         elapsed = time.perf_counter() - start
+        print(f"    (process CPU during the run: {time.process_time() - cpu:.2f} s)")
     finally:
         model.close()
         split = engine.report() if isinstance(engine, HybridEngine) else None

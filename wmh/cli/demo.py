@@ -135,8 +135,9 @@ def demo(
 def _with_engine(wm: WorldModel, kind: str, provider: str, model: str | None) -> WorldModel:
     if kind not in ENGINE_KINDS:
         raise UserInputError(f"unknown engine {kind!r}; choose one of {', '.join(ENGINE_KINDS)}")
-    offline = wm.engine if isinstance(wm.engine, OfflineEngine) else getattr(wm.engine, "offline", None)
-    if not isinstance(offline, OfflineEngine):
+    candidates = (wm.engine, getattr(wm.engine, "offline", None), getattr(wm.engine, "retriever", None))
+    offline = next((e for e in candidates if isinstance(e, OfflineEngine)), None)
+    if offline is None:
         raise UserInputError("this model has no offline engine to retrieve examples from; rebuild it")
     if kind != "offline" and provider == "offline":
         raise UserInputError(

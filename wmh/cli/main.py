@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from wmh.cli import build, examples, listing, play, providers, serve
+from wmh.cli import build, demo, examples, listing, play, providers, serve
 from wmh.cli import eval as eval_cmd
 from wmh.cli import mcp as mcp_cmd
 
@@ -19,6 +19,7 @@ app.command("build")(build.build)
 app.command("list")(listing.list_models)
 app.command("eval")(eval_cmd.eval_files)
 app.command("play")(play.play)
+app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("mcp")(mcp_cmd.mcp)
 app.add_typer(examples.app, name="examples")

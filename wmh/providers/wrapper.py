@@ -34,7 +34,7 @@ class LLMConfig(Frozen):
     backoff_max_s: float = Field(default=30.0, ge=0.0, description="Cap on one backoff")
     retry_after_max_s: float = Field(default=120.0, ge=0.0, description="Cap on an honoured retry-after")
     timeout_s: float = Field(default=120.0, gt=0.0, description="Per-call timeout")
-    max_concurrency: int = Field(default=16, ge=1, description="Provider calls in flight at once")
+    max_concurrency: int = Field(default=64, ge=1, description="Provider calls in flight at once")
     cache_dir: Path | None = Field(default=None, description="Response cache directory; None: no cache")
     cache_mode: CacheMode = "read-write"
     jitter_seed: int = 0
@@ -63,7 +63,7 @@ class LLM:
         request = request.model_copy(update={"model": request.model or self.provider.model})
         key = cache_key(self.provider.name, request)
         mode = self.config.cache_mode
-        if mode != "off" and (hit := self._cached(key)) is not None:
+        if mode != "off" and (hit := await asyncio.to_thread(self._cached, key)) is not None:
             self.cache_hits += 1
             return hit
         if mode == "replay-only":
@@ -74,7 +74,8 @@ class LLM:
         completion = await self._call_with_retries(request)
         self.ledger.record(request.model, session, completion.usage, answered_by=completion.model)
         if self.cache is not None and mode == "read-write":
-            self.cache.put(key, self.provider.name, request, completion)
+            # Disk writes off the event loop: a synchronous write here serializes every session.
+            await asyncio.to_thread(self.cache.put, key, self.provider.name, request, completion)
         return completion
 
     def report(self) -> UsageReport:
