@@ -13,7 +13,9 @@ from wmh.config.manifest import Manifest, Metrics, OptimizationInfo, SourceInfo,
 from wmh.config.store import WorldModelStore, check_name
 from wmh.core.errors import UserInputError
 from wmh.core.types import Episode, Frozen, Problem, ToolDef
+from wmh.engine.base import Engine
 from wmh.engine.baseline import ReplayBaseline
+from wmh.engine.choice import EngineChoice, close_engine, make_engine
 from wmh.engine.files import write_episodes, write_tools
 from wmh.engine.offline import OfflineEngine, fit_offline
 from wmh.engine.offline_config import OfflineConfig
@@ -21,6 +23,7 @@ from wmh.eval.run import EvalReport, replay, report, seen_pairs
 from wmh.ingest import IngestResult, ingest_files
 from wmh.optimize import DEFAULT_BUDGET, OFFLINE_COMPONENT, OptimizeResult, OptimizeSettings, optimize_offline
 from wmh.optimize import Progress as OptimizeProgress
+from wmh.providers import create_provider
 
 OPTIMIZE_FILE = "optimize.json"
 
@@ -31,6 +34,7 @@ class BuildRequest(Frozen):
     group_by: str | None = None
     holdout: float = Field(default=0.2, ge=0.0, lt=1.0)
     budget: int = Field(default=DEFAULT_BUDGET, ge=0, description="GEPA metric calls; 0 skips optimization")
+    engine: EngineChoice = Field(default_factory=EngineChoice, description="The engine recorded in the model")
 
 
 class BuildSummary(Frozen):
@@ -53,6 +57,11 @@ def build_world_model(
 ) -> BuildSummary:
     progress = progress or Progress()
     check_name(request.name)
+    if request.engine.kind != "offline":  # a missing key is reported before any work, not after it
+        provider = create_provider(request.engine.provider or "", model=request.engine.model)
+        request = request.model_copy(
+            update={"engine": request.engine.model_copy(update={"model": provider.model})}
+        )
     ingested = _ingest(request.files, progress)
     split = split_episodes(ingested.episodes, request.holdout, request.group_by)
     if not split.train:
@@ -64,8 +73,12 @@ def build_world_model(
         engine = engine.with_config(
             OfflineConfig.model_validate_json(optimized.best_candidate[OFFLINE_COMPONENT])
         )
-    evaluation, baseline = _score(engine, split, progress)
     tools = collect_tools(ingested.episodes)
+    answering, _ = make_engine(request.engine, engine, tools, store.root / "llm-cache")
+    try:
+        evaluation, baseline = _score(answering, split, progress, workers=1 if answering is engine else 16)
+    finally:
+        close_engine(answering)
 
     def fill(directory: Path) -> Manifest:
         engine.save(directory / "engine")
@@ -126,14 +139,16 @@ def _ingest(files: Sequence[str], progress: Progress) -> IngestResult:
     return ingest_files(list(files), on_progress=on_progress)
 
 
-def _score(engine, split: Split, progress: Progress) -> tuple[EvalReport | None, EvalReport | None]:
+def _score(
+    engine: Engine, split: Split, progress: Progress, workers: int = 1
+) -> tuple[EvalReport | None, EvalReport | None]:
     if not split.heldout:
         return None, None
     pairs = seen_pairs(split.train)
     n = sum(len(ep.steps) for ep in split.heldout)
     progress.phase("scoring held-out steps", n * 2)
     tick: Callable[[], None] = progress.advance
-    ours = report(replay(engine, split.heldout, pairs, on_step=tick))
+    ours = report(replay(engine, split.heldout, pairs, on_step=tick, workers=workers))
     base = report(replay(ReplayBaseline(split.train), split.heldout, pairs, on_step=tick))
     return ours, base
 
@@ -173,7 +188,9 @@ def _manifest(
         name=request.name,
         built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         wmh_version=__version__,
-        engine="offline",
+        engine=request.engine.kind,
+        provider=request.engine.provider,
+        model=request.engine.model,
         sources=tuple(SourceInfo(**f.model_dump()) for f in ingested.files),
         spans=ingested.span_count,
         bad_items=len(ingested.problems),

@@ -9,9 +9,20 @@ import typer
 from rich.table import Table
 
 from wmh.build.pipeline import BuildRequest, BuildSummary, build_world_model
-from wmh.cli.common import RootOption, console, fail, is_tty, one_line_errors, store_for
+from wmh.cli.common import (
+    EngineOption,
+    ModelOption,
+    ProviderOption,
+    RootOption,
+    console,
+    fail,
+    is_tty,
+    one_line_errors,
+    store_for,
+)
 from wmh.cli.progress import RichProgress
 from wmh.cli.wizard import wizard
+from wmh.engine.choice import resolve_choice
 from wmh.optimize import DEFAULT_BUDGET
 
 MAX_PROBLEMS_SHOWN = 10
@@ -33,9 +44,12 @@ def build(
         bool,
         typer.Option("--from-collected", help="Also read the traces `wmh serve` received at /v1/traces."),
     ] = False,
+    engine: EngineOption = None,
+    provider: ProviderOption = None,
+    model: ModelOption = None,
     root: RootOption = None,
 ) -> None:
-    """Build a world model from OpenTelemetry trace files."""
+    """Build a world model from OpenTelemetry trace files (offline engine unless --provider/--engine)."""
     file = [*(file or []), *(_collected(root) if from_collected else [])]
     if not name and not file and not no_interactive and is_tty():
         name, file, group_by, holdout, budget = wizard()
@@ -45,7 +59,12 @@ def build(
             "wmh build --name airline --file examples/tau-bench/traces.otel.jsonl"
         )
     request = BuildRequest(
-        name=name, files=tuple(str(f) for f in file), group_by=group_by, holdout=holdout, budget=budget
+        name=name,
+        files=tuple(str(f) for f in file),
+        group_by=group_by,
+        holdout=holdout,
+        budget=budget,
+        engine=resolve_choice(engine, provider, model),
     )
     with RichProgress() as progress:
         summary = build_world_model(request, store_for(root), progress)
@@ -102,7 +121,9 @@ def render_summary(summary: BuildSummary) -> None:
             f"{held}validation {o.val_base:.3f} -> {o.val_best:.3f}; "
             f"{o.rollouts} metric calls, {o.candidates} candidates, frontier {o.frontier}",
         )
-    table.add_row("engine", m.engine)
+    table.add_row(
+        "engine", m.engine if not m.provider else f"{m.engine} ({m.provider} {m.model or 'default model'})"
+    )
     table.add_row("saved to", summary.path)
     console.print(table)
     for warning in summary.warnings:

@@ -211,3 +211,80 @@ def test_no_interactive_never_prompts(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(build_cmd, "is_tty", lambda: True)
     result = runner.invoke(app, ["build", "--no-interactive", "--root", str(tmp_path)])
     assert result.exit_code == 2 and "needs --name" in result.output
+
+
+def test_eval_with_an_llm_engine_and_its_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    traces = write_traces(tmp_path / "t.jsonl")
+    script = tmp_path / "script.jsonl"
+    reply = orjson.dumps({"content": "scripted answer", "is_error": False, "state_note": ""})
+    script.write_bytes(b"\n".join([orjson.dumps(reply.decode())] * 50) + b"\n")
+    monkeypatch.setenv("WMH_SCRIPTED_FILE", str(script))
+    args = [
+        "eval",
+        str(traces),
+        "--holdout",
+        "0.25",
+        "--engine",
+        "llm",
+        "--provider",
+        "scripted",
+        "--root",
+        str(tmp_path / "r"),
+        "--json",
+    ]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    report = orjson.loads(first.stdout)
+    assert report["engine"] == "llm" and "9 provider calls" in report["usage"]
+    second = orjson.loads(runner.invoke(app, args).stdout)
+    assert "0 provider calls, 9 cache hits" in second["usage"]
+    assert second["overall"] == report["overall"]
+
+
+def test_build_with_a_provider_needs_its_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    traces = write_traces(tmp_path / "t.jsonl")
+    result = runner.invoke(
+        app, ["build", "-n", "a", "-f", str(traces), "--provider", "anthropic", "--root", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and "ANTHROPIC_API_KEY" in result.output
+    bad = runner.invoke(
+        app, ["build", "-n", "a", "-f", str(traces), "--engine", "hybrid", "--root", str(tmp_path)]
+    )
+    assert bad.exit_code == 2 and "--provider" in bad.output
+
+
+def test_build_records_the_engine_and_play_uses_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    traces = write_traces(tmp_path / "t.jsonl")
+    script = tmp_path / "script.jsonl"
+    reply = orjson.dumps({"content": "from the model", "is_error": False, "state_note": "noted"}).decode()
+    script.write_text("\n".join([orjson.dumps(reply).decode()] * 60) + "\n")
+    monkeypatch.setenv("WMH_SCRIPTED_FILE", str(script))
+    root = str(tmp_path / "r")
+    built = runner.invoke(
+        app,
+        [
+            "build",
+            "-n",
+            "h",
+            "-f",
+            str(traces),
+            "--engine",
+            "hybrid",
+            "--provider",
+            "scripted",
+            "--budget",
+            "0",
+            "--root",
+            root,
+        ],
+    )
+    assert built.exit_code == 0, built.output
+    model = next((tmp_path / "r" / "models" / "h").glob("v-*"))
+    manifest = orjson.loads((model / "manifest.json").read_bytes())
+    assert (manifest["engine"], manifest["provider"]) == ("hybrid", "scripted")
+    played = runner.invoke(app, ["play", "-n", "h", "--root", root], input='get_item {"id": "zzz9"}\n:quit\n')
+    assert played.exit_code == 0, played.output
+    assert "hybrid engine" in played.output and "by the model" in played.output
+    offline = runner.invoke(app, ["play", "-n", "h", "--engine", "offline", "--root", root], input=":quit\n")
+    assert "offline engine" in offline.output

@@ -28,6 +28,19 @@ RootOption = Annotated[
 ]
 
 
+EngineOption = Annotated[
+    str | None,
+    typer.Option("--engine", envvar="WMH_ENGINE", help="offline, llm or hybrid (default: the model's)."),
+]
+ProviderOption = Annotated[
+    str | None,
+    typer.Option("--provider", envvar="WMH_PROVIDER", help="Model provider for llm/hybrid (e.g. anthropic)."),
+]
+ModelOption = Annotated[
+    str | None, typer.Option("--model", envvar="WMH_MODEL", help="Model id for the provider.")
+]
+
+
 def store_for(root: Path | None) -> WorldModelStore:
     return WorldModelStore(root)
 

@@ -9,7 +9,16 @@ import orjson
 import typer
 from rich.table import Table
 
-from wmh.cli.common import console, one_line_errors
+from wmh.cli.common import (
+    EngineOption,
+    ModelOption,
+    ProviderOption,
+    RootOption,
+    console,
+    one_line_errors,
+    store_for,
+)
+from wmh.engine.choice import resolve_choice
 from wmh.eval.grade import Score
 from wmh.eval.suite import EvalOutcome, evaluate_files
 
@@ -20,9 +29,19 @@ def eval_files(
     group_by: Annotated[str | None, typer.Option("--group-by", help="Trace attribute to split on.")] = None,
     holdout: Annotated[float, typer.Option("--holdout", help="Share held out.")] = 0.2,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    engine: EngineOption = None,
+    provider: ProviderOption = None,
+    model: ModelOption = None,
+    root: RootOption = None,
 ) -> None:
-    """Score the offline engine on held-out steps of trace files."""
-    outcome = evaluate_files([str(f) for f in files], group_by=group_by, holdout=holdout)
+    """Score an engine (offline by default) on held-out steps of trace files."""
+    outcome = evaluate_files(
+        [str(f) for f in files],
+        group_by=group_by,
+        holdout=holdout,
+        engine=resolve_choice(engine, provider, model),
+        cache_dir=store_for(root).root / "llm-cache",
+    )
     if as_json:
         typer.echo(orjson.dumps(to_json(outcome), option=orjson.OPT_INDENT_2).decode())
     else:
@@ -42,6 +61,7 @@ def to_json(outcome: EvalOutcome) -> dict:
         "train_traces": outcome.train_traces,
         "heldout_traces": outcome.heldout_traces,
         "skipped_items": len(outcome.problems),
+        "usage": outcome.usage,
     }
 
 

@@ -9,11 +9,21 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from wmh.cli.common import RootOption, console, is_tty, one_line_errors, store_for
+from wmh.cli.common import (
+    EngineOption,
+    ModelOption,
+    ProviderOption,
+    RootOption,
+    console,
+    is_tty,
+    one_line_errors,
+    store_for,
+)
 from wmh.cli.repl import Command, parse_line
 from wmh.core.errors import InvalidActionError, WmhError
 from wmh.core.types import Action, ActionKind
-from wmh.engine.loader import load_world_model
+from wmh.engine.choice import close_engine, resolve_choice, usage_line
+from wmh.engine.loader import load_world_model, recorded_choice
 from wmh.engine.world_model import WorldModel
 
 HELP = (
@@ -26,14 +36,25 @@ HELP = (
 def play(
     name: Annotated[str, typer.Option("--name", "-n", help="World model to play.")],
     task: Annotated[str, typer.Option("--task", help="Task text for the session.")] = "",
+    engine: EngineOption = None,
+    provider: ProviderOption = None,
+    model: ModelOption = None,
     root: RootOption = None,
 ) -> None:
     """Step a world model interactively."""
     store = store_for(root)
-    wm, provider = load_world_model(store.resolve(name))
-    console.print(f"[bold]{wm.name}[/] ({provider.name} engine, {len(wm.tools)} tools). {HELP}")
+    choice = resolve_choice(engine, provider, model, recorded_choice(store.manifest(name)))
+    wm, used = load_world_model(store.resolve(name), engine=choice)
+    console.print(
+        f"[bold]{wm.name}[/] ({wm.engine.name} engine, provider {used.name}, {len(wm.tools)} tools). {HELP}"
+    )
     read = _prompt_reader(wm, store.root) if is_tty() else _stdin_reader()
-    repl(wm, read, task=task)
+    try:
+        repl(wm, read, task=task)
+    finally:
+        if line := usage_line(wm.engine):
+            console.print(line)
+        close_engine(wm.engine)
 
 
 def repl(wm: WorldModel, read: Callable[[], str | None], task: str = "") -> None:

@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from wmh.cli.common import RootOption, console, one_line_errors, store_for
+from wmh.cli.common import (
+    EngineOption,
+    ModelOption,
+    ProviderOption,
+    RootOption,
+    console,
+    one_line_errors,
+    store_for,
+)
 
 
 @one_line_errors
@@ -32,9 +40,13 @@ def serve(
     max_body: Annotated[int, typer.Option("--max-body", help="Largest request body in bytes.")] = 8
     * 1024
     * 1024,
+    engine: EngineOption = None,
+    provider: ProviderOption = None,
+    model: ModelOption = None,
     root: RootOption = None,
 ) -> None:
     """Serve world models over HTTP (OpenAPI at /docs), MCP (/world_models/NAME/mcp) and OTLP (/v1/traces)."""
+    from wmh.engine.choice import resolve_choice
     from wmh.serve.app import ServeConfig
     from wmh.serve.app import serve as run
 
@@ -46,6 +58,7 @@ def serve(
         token=token,
         store=store,
         max_body=max_body,
+        engine=resolve_choice(engine, provider, model) if (engine or provider or model) else None,
     )
 
     def ready(url: str) -> None:

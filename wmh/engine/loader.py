@@ -7,11 +7,13 @@ from pathlib import Path
 from wmh.config.manifest import Manifest, parse_manifest
 from wmh.config.store import MANIFEST
 from wmh.core.errors import NotFoundError
+from wmh.engine.choice import EngineChoice, make_engine
 from wmh.engine.files import read_tools
+from wmh.engine.hybrid import ENGINE_KINDS
 from wmh.engine.offline import load_offline
 from wmh.engine.sessions import SessionStore
 from wmh.engine.world_model import WorldModel
-from wmh.providers import Provider, create_provider
+from wmh.providers import Provider
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -21,13 +23,29 @@ def read_manifest(path: Path) -> Manifest:
     return parse_manifest(file.read_bytes(), str(file))
 
 
-def load_world_model(path: str | Path, sessions: SessionStore | None = None) -> tuple[WorldModel, Provider]:
+def load_world_model(
+    path: str | Path,
+    sessions: SessionStore | None = None,
+    *,
+    engine: EngineChoice | None = None,
+    cache_dir: Path | None = None,
+) -> tuple[WorldModel, Provider]:
     """The world model saved at ``path`` and the registered provider its engine uses.
 
-    The offline engine's provider is ``offline``, which makes no model calls.
+    ``engine`` overrides the engine recorded at build time. The offline engine's provider is
+    ``offline``, which makes no model calls; LLM answers are cached under ``cache_dir`` (default:
+    ``llm-cache`` in the root the model lives in).
     """
     path = Path(path)
     manifest = read_manifest(path)
-    engine = load_offline(path / "engine")
-    wm = WorldModel(manifest.name, engine, read_tools(path / "tools.json"), sessions)
-    return wm, create_provider(manifest.provider or "offline", model=manifest.model)
+    choice = engine or recorded_choice(manifest)
+    tools = read_tools(path / "tools.json")
+    cache = cache_dir or path.resolve().parents[2] / "llm-cache"
+    answering, provider = make_engine(choice, load_offline(path / "engine"), tools, cache)
+    return WorldModel(manifest.name, answering, tools, sessions), provider
+
+
+def recorded_choice(manifest: Manifest) -> EngineChoice:
+    if manifest.engine not in ENGINE_KINDS or manifest.engine == "offline":
+        return EngineChoice()
+    return EngineChoice(kind=manifest.engine, provider=manifest.provider, model=manifest.model)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from wmh.core.jsonutil import canonical
 from wmh.core.types import Episode, Frozen, Observation, SessionState, Turn
@@ -44,30 +45,50 @@ def replay(
     *,
     exclude_self: bool = False,
     on_step: Callable[[], None] | None = None,
+    workers: int = 1,
 ) -> list[StepResult]:
-    """Answer every held-out step given the recorded steps before it (teacher forcing)."""
+    """Answer every held-out step given the recorded steps before it (teacher forcing).
+
+    ``workers`` > 1 replays episodes on that many threads (for engines that wait on a model);
+    results keep the episodes' order either way.
+    """
+
+    def one(ep: Episode) -> list[StepResult]:
+        return _replay_episode(engine, ep, train_pairs, exclude_self, on_step)
+
+    if workers <= 1:
+        return [r for ep in heldout for r in one(ep)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return [r for results in pool.map(one, heldout) for r in results]
+
+
+def _replay_episode(
+    engine: Engine,
+    ep: Episode,
+    train_pairs: set[tuple[str, str]],
+    exclude_self: bool,
+    on_step: Callable[[], None] | None,
+) -> list[StepResult]:
     results: list[StepResult] = []
-    for ep in heldout:
-        state = SessionState(id=f"eval-{ep.trace_id}", task=ep.task)
-        for i, step in enumerate(ep.steps):
-            exclude = ep.trace_id if exclude_self else ""
-            predicted = engine.answer(state, step.action, exclude_trace=exclude)
-            pair = (step.action.name, canonical(step.action.arguments))
-            results.append(
-                StepResult(
-                    trace_id=ep.trace_id,
-                    source_file=ep.source_file,
-                    index=i,
-                    tool=step.action.name,
-                    seen=pair in train_pairs,
-                    predicted=predicted,
-                    recorded=step.observation,
-                    grade=grade(predicted, step.observation),
-                )
+    state = SessionState(id=f"eval-{ep.trace_id}", task=ep.task)
+    exclude = ep.trace_id if exclude_self else ""
+    for i, step in enumerate(ep.steps):
+        predicted = engine.answer(state, step.action, exclude_trace=exclude)
+        results.append(
+            StepResult(
+                trace_id=ep.trace_id,
+                source_file=ep.source_file,
+                index=i,
+                tool=step.action.name,
+                seen=(step.action.name, canonical(step.action.arguments)) in train_pairs,
+                predicted=predicted,
+                recorded=step.observation,
+                grade=grade(predicted, step.observation),
             )
-            state = state.with_turn(Turn(action=step.action, observation=step.observation))
-            if on_step:
-                on_step()
+        )
+        state = state.with_turn(Turn(action=step.action, observation=step.observation))
+        if on_step:
+            on_step()
     return results
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
+from wmh.build.pipeline import collect_tools
 from wmh.build.split import split_episodes
 from wmh.core.errors import UserInputError
 from wmh.core.types import Frozen, Problem
 from wmh.engine.baseline import ReplayBaseline
+from wmh.engine.choice import EngineChoice, close_engine, make_engine, usage_line
 from wmh.engine.offline import fit_offline
 from wmh.eval.run import EvalReport, replay, report, seen_pairs
 from wmh.ingest import ingest_files
@@ -20,6 +23,7 @@ class EvalOutcome(Frozen):
     train_traces: int
     heldout_traces: int
     problems: tuple[Problem, ...] = ()
+    usage: str = ""
 
 
 def evaluate_files(
@@ -28,7 +32,10 @@ def evaluate_files(
     group_by: str | None = None,
     holdout: float = 0.2,
     on_step: Callable[[], None] | None = None,
+    engine: EngineChoice | None = None,
+    cache_dir: Path | None = None,
 ) -> EvalOutcome:
+    """Fit on the train part, answer the held-out steps with the chosen engine, grade them."""
     ingested = ingest_files(list(files))
     split = split_episodes(ingested.episodes, holdout, group_by)
     if not split.heldout or not split.train:
@@ -37,11 +44,20 @@ def evaluate_files(
             "adjust --holdout or --group-by so both are non-empty"
         )
     pairs = seen_pairs(split.train)
-    engine = fit_offline(split.train)
-    ours = report(replay(engine, split.heldout, pairs, on_step=on_step))
+    offline = fit_offline(split.train)
+    tools = collect_tools(split.train)
+    choice = engine or EngineChoice()
+    answering, _ = make_engine(choice, offline, tools, cache_dir or Path(".wmh") / "llm-cache")
+    try:
+        workers = 1 if answering is offline else 16
+        ours = report(replay(answering, split.heldout, pairs, on_step=on_step, workers=workers))
+        usage = usage_line(answering)
+    finally:
+        close_engine(answering)
     base = report(replay(ReplayBaseline(split.train), split.heldout, pairs))
     return EvalOutcome(
-        engine=engine.name,
+        engine=answering.name,
+        usage=usage,
         report=ours,
         baseline=base,
         train_traces=len(split.train),

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 import wmh
 from wmh.config.store import WorldModelStore, default_root
 from wmh.core.errors import UserInputError
+from wmh.engine.choice import EngineChoice
 from wmh.serve import errors
 from wmh.serve.mcp_http import mount_mcp
 from wmh.serve.middleware import BodyLimit, TokenAuth
@@ -35,6 +36,7 @@ class ServeConfig:
     token: str | None = None
     store: str | None = None
     max_body: int = DEFAULT_MAX_BODY
+    engine: EngineChoice | None = None
 
     def checked(self) -> ServeConfig:
         """The config with the token from WMH_API_TOKEN filled in; refuses a non-loopback bind without one."""
@@ -44,7 +46,14 @@ class ServeConfig:
                 f"binding {self.host} exposes the server beyond this machine; set --token or {TOKEN_ENV}"
             )
         return ServeConfig(
-            Path(self.root), self.host, self.port, tuple(self.names), token, self.store, self.max_body
+            Path(self.root),
+            self.host,
+            self.port,
+            tuple(self.names),
+            token,
+            self.store,
+            self.max_body,
+            self.engine,
         )
 
 
@@ -63,7 +72,9 @@ def create_app(
     """The server for ``config``; ``source`` replaces the on-disk models (tests, embedding)."""
     config = config.checked()
     backend = backend or open_sessions(config.store, config.root)
-    registry = ModelRegistry(source or StoreSource(WorldModelStore(config.root)), backend, config.names)
+    registry = ModelRegistry(
+        source or StoreSource(WorldModelStore(config.root), config.engine), backend, config.names
+    )
     mcp = mount_mcp(registry, loopback=is_loopback(config.host) and not config.token)
 
     @contextlib.asynccontextmanager

@@ -16,6 +16,7 @@ from wmh.config.store import CURRENT, WorldModelStore, check_name
 from wmh.core.errors import InvalidNameError, NotFoundError
 from wmh.core.types import Episode, ToolDef
 from wmh.engine.base import Engine
+from wmh.engine.choice import EngineChoice
 from wmh.engine.sessions import SessionStore
 from wmh.engine.world_model import WorldModel
 from wmh.serve.schemas import ModelInfo, ToolInfo, tool_infos
@@ -53,8 +54,9 @@ class ModelSource(Protocol):
 class StoreSource:
     """Models saved under a wmh root by ``wmh build``."""
 
-    def __init__(self, store: WorldModelStore) -> None:
+    def __init__(self, store: WorldModelStore, engine: EngineChoice | None = None) -> None:
         self.store = store
+        self.engine = engine
 
     def names(self) -> list[str]:
         return self.store.names()
@@ -68,11 +70,11 @@ class StoreSource:
         from wmh.engine.loader import load_world_model
 
         path = self.store.resolve(name)
-        wm, provider = load_world_model(path, sessions)
+        wm, provider = load_world_model(path, sessions, engine=self.engine)
         manifest = self.store.manifest(name)
         info = ModelInfo(
             name=name,
-            engine=manifest.engine,
+            engine=wm.engine.name,
             provider=provider.name,
             built_at=manifest.built_at,
             traces=manifest.traces,
