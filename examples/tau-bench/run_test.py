@@ -139,6 +139,32 @@ def test_convert_small_file_keeps_messages(tmp_path: Path) -> None:
     }
 
 
+def test_convert_pairs_reused_call_ids_in_order(tmp_path: Path) -> None:
+    def call(name: str, args: str) -> dict:
+        return {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "dup", "type": "function", "function": {"name": name, "arguments": args}}],
+        }
+
+    traj = [
+        {"role": "user", "content": "hi"},
+        call("get_user_details", '{"user_id": "u1"}'),
+        {"role": "tool", "tool_call_id": "dup", "name": "get_user_details", "content": '{"name": "U"}'},
+        call("calculate", '{"expression": "1 + 2"}'),
+        {"role": "tool", "tool_call_id": "dup", "name": "calculate", "content": "3.0"},
+    ]
+    source = tmp_path / "t.json"
+    source.write_text(json.dumps([{"task_id": 1, "trial": 0, "reward": 1.0, "info": {}, "traj": traj}]))
+    out = tmp_path / "o.jsonl"
+    assert launcher().main(["convert", str(source), str(out)]) == 0
+    tools = sorted(
+        (s for line in spans_by_line(out) for s in line if s["name"].startswith("execute_tool")),
+        key=lambda s: int(s["startTimeUnixNano"]),
+    )
+    assert [attributes(t)["gen_ai.tool.call.result"] for t in tools] == ['{"name": "U"}', "3.0"]
+
+
 def test_convert_tau_bench_airline(tau_airline_trajectories: Path) -> None:
     from tau_convert import convert
 

@@ -98,19 +98,18 @@ def _trace_entry(recorder: Recorder, model: ChatModel, domain: str, entry: dict)
     if isinstance(task.get("user_id"), str):
         attributes["tau.user_id"] = task["user_id"]
     rng = random.Random(f"{model.name}/{task_id}/{trial}")
-    observations = {
-        m.get("tool_call_id"): m for m in entry["traj"] if isinstance(m, dict) and m.get("role") == "tool"
-    }
+    traj = entry["traj"]
+    used: set[int] = set()
     calls = missing = 0
     with recorder.run(task_id, trial, attributes) as run:
         history: list[dict] = []
-        for message in entry["traj"]:
+        for position, message in enumerate(traj):
             if not isinstance(message, dict) or "role" not in message:
                 continue
             if message["role"] == "assistant":
                 run.chat(model, history, message, duration_ms=rng.uniform(400, 2500))
                 for call in message.get("tool_calls") or []:
-                    observation = observations.get(call.get("id"))
+                    observation = _answer(traj, position, call, used)
                     if observation is None:
                         missing += 1
                         continue
@@ -127,3 +126,20 @@ def _trace_entry(recorder: Recorder, model: ChatModel, domain: str, entry: dict)
                     calls += 1
             history.append(message)
     return calls, missing
+
+
+def _answer(traj: list, position: int, call: dict, used: set[int]) -> dict | None:
+    """The first unused tool message after ``position`` answering this call.
+
+    Matched by call id, and by name where the message has one: agents reuse call ids within one
+    trajectory (gpt-4o-airline.json does), so an id alone can pick another call's result.
+    """
+    name = (call.get("function") or {}).get("name")
+    for i in range(position + 1, len(traj)):
+        m = traj[i]
+        if i in used or not isinstance(m, dict) or m.get("role") != "tool":
+            continue
+        if m.get("tool_call_id") == call.get("id") and m.get("name") in (None, name):
+            used.add(i)
+            return m
+    return None

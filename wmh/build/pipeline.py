@@ -67,7 +67,7 @@ def build_world_model(
     if not split.train:
         raise UserInputError("every trace landed in the held-out split; lower --holdout or check --group-by")
     progress.phase("fitting the offline engine")
-    engine = fit_offline(split.train)
+    engine = fit_offline(split.train, OfflineConfig(group_by=request.group_by))
     optimized, warnings = _optimize(request, engine, split, store, progress)
     if optimized is not None:
         engine = engine.with_config(
@@ -113,6 +113,7 @@ def _optimize(
         result = optimize_offline(
             split.train,
             heldout=split.heldout or None,
+            base=engine.config,
             settings=OptimizeSettings(budget=request.budget),
             group_by=split.group_by,
             run_dir=store.root / "runs" / request.name / "optimize",

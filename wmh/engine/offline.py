@@ -83,7 +83,7 @@ class OfflineEngine:
         self.embedder = HashingEmbedder(dim=index.dim)
         self.exact = self._exact_rows()
         self._thresholds: dict[tuple[str, str], float] = {}
-        self._shown: dict[tuple[str, str, int], bool] = {}
+        self._fallback_traces: dict[str, dict[str, set[int]]] = {}
 
     # ---- the Engine protocol -----------------------------------------------------------------
 
@@ -161,11 +161,23 @@ class OfflineEngine:
         """Whether a trace other than ``exclude`` recorded ``content`` for ``tool`` (leak-free fallbacks)."""
         if exclude < 0:
             return True
-        key = (tool, content, exclude)
-        if key not in self._shown:
-            recs = np.flatnonzero((self.rec_tool == self.tool_ids[tool]) & (self.rec_trace != exclude))
-            self._shown[key] = any(self.rec_content[r] == content for r in recs.tolist())
-        return self._shown[key]
+        traces = self._answer_traces(tool).get(content)
+        if traces is None:
+            recs = np.flatnonzero(self.rec_tool == self.tool_ids[tool]).tolist()
+            traces = {int(self.rec_trace[r]) for r in recs if self.rec_content[r] == content}
+        return bool(traces - {exclude})
+
+    def _answer_traces(self, tool: str) -> dict[str, set[int]]:
+        """For the tool's fallback answers (most common overall, successful, failed): their traces, up to 2."""
+        if tool not in self._fallback_traces:
+            k = self.knowledge[tool]
+            wanted: dict[str, set[int]] = {c: set() for c in (k.common, k.common_ok, k.common_error) if c}
+            for r in np.flatnonzero(self.rec_tool == self.tool_ids[tool]).tolist():
+                found = wanted.get(self.rec_content[r])
+                if found is not None and len(found) < 2:
+                    found.add(int(self.rec_trace[r]))
+            self._fallback_traces[tool] = wanted
+        return self._fallback_traces[tool]
 
     def rec_args(self, rec: int) -> dict[str, Json]:
         ok, value = parsed(self.rec_cargs[rec])
@@ -283,6 +295,16 @@ def arg_vectors(
 ) -> np.ndarray:
     """One unit vector per call: the sum of its arguments' embeddings, each weighted by how much that
     argument decides the tool's answer (unweighted when nothing was learned)."""
+    if len(calls) == 1:  # one query: no bookkeeping
+        args, w = calls[0], weights[0]
+        if not args:
+            return np.zeros((1, embedder.dim), dtype=np.float32)
+        parts = embedder.embed([arg_text({n: v}) for n, v in args.items()])
+        vec = (
+            parts * np.asarray([w.get(n, 1.0) if w else 1.0 for n in args], dtype=np.float32)[:, None]
+        ).sum(0)
+        norm = float(np.linalg.norm(vec))
+        return (vec / norm if norm > 0 else vec)[None].astype(np.float32)
     texts: list[str] = []
     owner: list[int] = []
     scale: list[float] = []

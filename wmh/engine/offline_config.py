@@ -2,7 +2,7 @@
 
 Thresholds apply when answering, not when fitting: the rules keep their evidence, so a new config
 (e.g. one proposed by an optimizer) takes effect on a fitted engine without refitting
-(``engine.with_config(cfg)``). Only ``embed_dim`` needs a refit.
+(``engine.with_config(cfg)``). Only ``embed_dim`` and ``group_by``, read when fitting, need a refit.
 """
 
 from __future__ import annotations
@@ -28,13 +28,15 @@ STRATEGIES = (
 
 
 class OfflineConfig(Frozen):
+    """The offline engine's configuration (see each field's description)."""
+
     schema_version: int = 1
     group_by: str | None = Field(
         default=None,
         description="Trace attribute naming the task a trace ran (refit); episodes of one task are left out "
         "together when learning what a new task meets. Default: the task text",
     )
-    embed_dim: int = Field(default=128, ge=8, le=4096, description="Embedding size of the call index (refit)")
+    embed_dim: int = Field(default=96, ge=8, le=4096, description="Embedding size of the call index (refit)")
     k: int = Field(default=8, ge=1, le=256, description="Recorded calls retrieved per analogy")
     context_turns: int = Field(default=3, ge=0, le=50, description="Earlier turns that form a call's context")
     context_weight: float = Field(
@@ -55,9 +57,9 @@ class OfflineConfig(Frozen):
         default=0.0, ge=-1.0, le=1.0, description="Below this, answer the tool's most common answer instead"
     )
     analogy_margin: float = Field(
-        default=0.25,
-        description="Handicap (exact + fidelity per call) of analogies against the most common answer "
-        "when learning, per tool, the similarity from which analogies answer",
+        default=-0.25,
+        description="Analogies answer from the similarity where, on calibration calls, they scored more than "
+        "the tool's most common answer minus this (exact + fidelity per call); higher: analogies answer more",
     )
     calibration_min_calls: int = Field(
         default=10,

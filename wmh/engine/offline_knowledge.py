@@ -134,15 +134,15 @@ class Calibration(Frozen):
     common: tuple[float, ...] = Field(description="Exact + fidelity of the most common answer")
 
     def min_similarity(self, margin: float, min_calls: int) -> float:
-        """The similarity from which analogies beat the most common answer (by ``margin`` each) on these
-        calls; +inf when they never do. Fewer than ``min_calls`` calls only tell all from nothing."""
+        """The similarity from which analogies, credited ``margin`` per call, beat the most common answer on
+        these calls; +inf when they never do. Fewer than ``min_calls`` calls only tell all from nothing."""
         if len(self.similarity) < min_calls:
-            wins = sum(self.analogy) - margin * len(self.analogy) >= sum(self.common)
+            wins = sum(self.analogy) + margin * len(self.analogy) >= sum(self.common)
             return float("-inf") if wins else float("inf")
         best_t, best = float("inf"), sum(self.common)
         for t in [float("-inf"), *sorted(set(self.similarity))]:
             total = sum(
-                a - margin if s >= t else c
+                a + margin if s >= t else c
                 for s, a, c in zip(self.similarity, self.analogy, self.common, strict=True)
             )
             if total > best + 1e-9:
@@ -544,7 +544,7 @@ def _key_op(episodes: Sequence[Episode], key: str, examples: Sequence[_Example])
     consts: Counter[str] = Counter()
     const_values: dict[str, Json] = {}
     enriched: dict[str, list[_Example]] = defaultdict(list)
-    appended: list[tuple[dict[str, Json], list[Json]]] = []
+    appended: list[tuple[dict[str, Json], list[Json], dict[str, Json], dict[str, Json]]] = []
     n = 0
     for example in examples:
         args, ans, base, _ = example
@@ -559,7 +559,7 @@ def _key_op(episodes: Sequence[Episode], key: str, examples: Sequence[_Example])
             votes[("src", "")] += 1
         elif base is not None and isinstance(value, list) and _appends(value, old := base.get(key)):
             votes[("append", "")] += 1
-            appended.append((args, value[len(old) if isinstance(old, list) else 0 :]))
+            appended.append((args, value[len(old) if isinstance(old, list) else 0 :], ans, base))
         for a, av in args.items():
             if canonical(av) == cv:
                 votes[("arg", a)] += 1
@@ -575,7 +575,7 @@ def _key_op(episodes: Sequence[Episode], key: str, examples: Sequence[_Example])
             keys, paths = _join_paths(episodes, key, arg, enriched[arg])
             return KeyOp(key=key, op="enrich", arg=arg, item_keys=keys, item_paths=paths, accuracy=count / n)
         if op == "append":
-            return KeyOp(key=key, op="append", item_fields=_append_fields(appended), accuracy=count / n)
+            return KeyOp(key=key, op="append", item_fields=_append_fields(key, appended), accuracy=count / n)
         return KeyOp(key=key, op="src" if op == "src" else "arg", arg=arg, accuracy=count / n)
     if cn >= 2 and cn * 2 > n:
         return KeyOp(key=key, op="const", value=const_values[cv], accuracy=cn / n)
@@ -592,26 +592,107 @@ def _appends(value: Json, old: Json) -> bool:
     )
 
 
-def _append_fields(appended: Sequence[tuple[dict[str, Json], list[Json]]]) -> dict[str, str]:
-    """Fields of the item a mutation appends that are known in advance: ``@arg`` (that argument's value)
-    or ``=json`` (a constant); other fields are left out."""
+def _append_fields(
+    key: str, appended: Sequence[tuple[dict[str, Json], list[Json], dict[str, Json], dict[str, Json]]]
+) -> dict[str, str]:
+    """Fields of the item a mutation appends that are known in advance: ``@arg`` (that argument's value),
+    ``=json`` (a constant), ``^first`` / ``^last`` (the field of the list's first / last item before) or
+    ``#formula`` (arithmetic over numbers of the arguments, the answer and the object before, see
+    ``numeric_features``); other fields are left out."""
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     n = 0
-    for args, items in appended:
+    for args, items, ans, base in appended[:100]:
         if not items or not isinstance(items[0], dict):
             continue
         n += 1
+        features = numeric_features(args, {k: v for k, v in ans.items() if k != key}, base)
+        before = base.get(key) if base else None
+        ends = [("^first", before[0]), ("^last", before[-1])] if isinstance(before, list) and before else []
         for field, value in items[0].items():
             votes[field][f"={canonical(value)}"] += 1
+            for how, item in ends:
+                if isinstance(item, dict) and field in item and canonical(item[field]) == canonical(value):
+                    votes[field][how] += 1
             for a, av in args.items():
                 if canonical(av) == canonical(value):
                     votes[field][f"@{a}"] += 1
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                votes[field].update(f"#{f}" for f in formulas_giving(features, value))
     fields = {}
     for field, c in sorted(votes.items()):
-        how, count = min(c.items(), key=lambda kv: (-kv[1], not kv[0].startswith("@"), kv[0]))
+        how, count = min(
+            c.items(), key=lambda kv: (-kv[1], kv[0][0] != "@", kv[0][0] != "=", len(kv[0]), kv[0])
+        )
         if count * 2 > n and count >= 2:
             fields[field] = how
     return fields
+
+
+def numeric_features(
+    args: dict[str, Json], answer: dict[str, Json], base: dict[str, Json] | None
+) -> dict[str, float]:
+    """Named numbers a derived field may be computed from: numeric top-level fields, list lengths and
+    sums of a numeric field over a list of objects, of the arguments, the answer, the object before."""
+    out: dict[str, float] = {}
+    for src, obj in (("arg", args), ("ans", answer), ("base", base or {})):
+        for k, v in obj.items():
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                out[f"{src}.{k}"] = v
+            elif isinstance(v, list):
+                out[f"len:{src}.{k}"] = len(v)
+                fields = set.intersection(*(set(i) for i in v if isinstance(i, dict))) if v else set()
+                for f in sorted(fields):
+                    nums = [x for i in v if isinstance(i, dict) and isinstance(x := i[f], int | float)]
+                    if len(nums) == len(v) and not any(isinstance(x, bool) for x in nums):
+                        out[f"sum:{src}.{k}.{f}"] = sum(nums)
+    return out
+
+
+def formulas_giving(features: dict[str, float], value: float) -> list[str]:
+    """The formulas that compute ``value`` from ``features``: ``id|x``, ``neg|x``, ``diff|x|y``,
+    ``mul|x|z`` and ``diffmul|x|y|z`` (``(x - y) * z``), z being a list length."""
+    names = sorted(features)
+    counts = [n for n in names if n.startswith("len:")]
+    found = []
+    for x in names:
+        fx = features[x]
+        if _same(fx, value):
+            found.append(f"id|{x}")
+        if _same(-fx, value):
+            found.append(f"neg|{x}")
+        found += [f"mul|{x}|{z}" for z in counts if _same(fx * features[z], value)]
+        for y in names:
+            if y == x:
+                continue
+            d = fx - features[y]
+            if _same(d, value):
+                found.append(f"diff|{x}|{y}")
+            found += [f"diffmul|{x}|{y}|{z}" for z in counts if _same(d * features[z], value)]
+    return found
+
+
+def evaluate_formula(formula: str, features: dict[str, float]) -> float | None:
+    """The value of a formula from ``formulas_giving``; None when a number it needs is missing."""
+    op, *names = formula.split("|")
+    if any(n not in features for n in names):
+        return None
+    v = [features[n] for n in names]
+    ops = {
+        "id": lambda: v[0],
+        "neg": lambda: -v[0],
+        "mul": lambda: v[0] * v[1],
+        "diff": lambda: v[0] - v[1],
+        "diffmul": lambda: (v[0] - v[1]) * v[2],
+    }
+    return (
+        ops[op]()
+        if op in ops and len(v) == {"id": 1, "neg": 1}.get(op, 3 if op == "diffmul" else 2)
+        else None
+    )
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(1.0, abs(b))
 
 
 def _join_paths(

@@ -110,5 +110,39 @@ def test_calibration_threshold() -> None:
         similarity=(0.1, 0.2, 0.8, 0.9), analogy=(0.0, 0.1, 2.0, 2.0), common=(1.0, 1.0, 0.5, 0.5)
     )
     assert c.min_similarity(0.0, min_calls=1) == 0.8
-    assert c.min_similarity(5.0, min_calls=1) == float("inf")
+    assert c.min_similarity(-5.0, min_calls=1) == float("inf")
+    assert c.min_similarity(5.0, min_calls=1) == float("-inf")
     assert c.min_similarity(0.0, min_calls=10) == float("-inf")  # few calls: all or nothing, by mean
+
+
+def test_appended_amount_is_learned_arithmetic() -> None:
+    def order(oid: str, qty: int, payments: list) -> dict:
+        return {"id": oid, "qty": qty, "payments": payments}
+
+    eps = []
+    for i in range(5):
+        oid, old, new = f"O{i}", 1 + i, 4 + 2 * i
+        first = [{"method": "card", "amount": 10}]
+        eps.append(
+            Episode(
+                trace_id=f"r{i}",
+                task=f"resize {i}",
+                steps=(
+                    step("read", order(oid, old, first), id=oid),
+                    step(
+                        "resize",
+                        order(oid, new, [*first, {"method": f"m{i}", "amount": new - old}]),
+                        id=oid,
+                        qty=new,
+                        method=f"m{i}",
+                    ),
+                ),
+            )
+        )
+    engine = fit_offline(eps)
+    read = step("read", order("N", 3, [{"method": "card", "amount": 10}]), id="N")
+    obs = engine.answer(session(read), act("resize", id="N", qty=10, method="gift"))
+    assert obs.source == "patch"
+    assert json.loads(obs.content) == order(
+        "N", 10, [{"method": "card", "amount": 10}, {"method": "gift", "amount": 7}]
+    )

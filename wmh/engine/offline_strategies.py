@@ -25,7 +25,15 @@ from wmh.engine.offline_json import (
     substitute,
     substitution_pairs,
 )
-from wmh.engine.offline_knowledge import KeyOp, TemplateRule, ToolKnowledge, sticky_match, value_shape
+from wmh.engine.offline_knowledge import (
+    KeyOp,
+    TemplateRule,
+    ToolKnowledge,
+    evaluate_formula,
+    numeric_features,
+    sticky_match,
+    value_shape,
+)
 from wmh.engine.offline_state import SessionView
 
 if TYPE_CHECKING:
@@ -197,8 +205,9 @@ def _build(q: Query, rule: TemplateRule, base: dict[str, Json] | None) -> Observ
     neighbor_text = _carried(q, best[0]) if best is not None else ""
     neighbor = as_dict(neighbor_text) or {}
     out: dict[str, Json] = {}
-    for op in rule.keys:
-        found, value = _key_value(q, op, base, neighbor)
+    # appended items may be computed from the rest of the answer: build them last
+    for op in sorted(rule.keys, key=lambda op: op.op == "append"):
+        found, value = _key_value(q, op, base, neighbor, out)
         if found:
             out[op.key] = value
     order = {k: i for i, k in enumerate(list(neighbor) + list(base or {}))}
@@ -208,7 +217,7 @@ def _build(q: Query, rule: TemplateRule, base: dict[str, Json] | None) -> Observ
 
 
 def _key_value(
-    q: Query, op: KeyOp, base: dict[str, Json] | None, neighbor: dict[str, Json]
+    q: Query, op: KeyOp, base: dict[str, Json] | None, neighbor: dict[str, Json], built: dict[str, Json]
 ) -> tuple[bool, Json]:
     """(found, value) of one key of a templated answer."""
     if op.accuracy >= q.cfg.template_key_min_accuracy:
@@ -220,7 +229,7 @@ def _key_value(
             return True, op.value
         old = base.get(op.key) if base is not None else None
         if op.op == "append" and isinstance(old, list):
-            item = _appended_item(q, op)
+            item = _appended_item(q, op, built, base)
             return True, [*old, item] if item else old
         given = q.args.get(op.arg)
         if op.op == "enrich" and isinstance(given, list):
@@ -233,13 +242,30 @@ def _key_value(
     return False, None
 
 
-def _appended_item(q: Query, op: KeyOp) -> dict[str, Json]:
+def _appended_item(
+    q: Query, op: KeyOp, built: dict[str, Json], base: dict[str, Json] | None
+) -> dict[str, Json]:
     item: dict[str, Json] = {}
+    features: dict[str, float] | None = None
     for name, how in op.item_fields.items():
         if how.startswith("@") and how[1:] in q.args:
             item[name] = q.args[how[1:]]
         elif how.startswith("="):
             item[name] = orjson.loads(how[1:])
+        elif how in ("^first", "^last") and base is not None:
+            before = base.get(op.key)
+            end = (
+                (before[0] if how == "^first" else before[-1])
+                if isinstance(before, list) and before
+                else None
+            )
+            if isinstance(end, dict) and name in end:
+                item[name] = end[name]
+        elif how.startswith("#"):
+            features = features if features is not None else numeric_features(q.args, built, base)
+            value = evaluate_formula(how[1:], features)
+            if value is not None:
+                item[name] = int(value) if float(value).is_integer() else round(value, 6)
     return item
 
 

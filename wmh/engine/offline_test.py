@@ -86,7 +86,7 @@ def test_analogy_carries_new_id(engine: OfflineEngine) -> None:
     assert obs.source in {"analogy", "template"} and not obs.is_error
     answer = json.loads(obs.content)
     assert answer["order_id"] == "OR777" and answer["items"] == order("OR777")["items"]  # in text too
-    plain = engine.with_config(OfflineConfig(strategy_order=("analogy",), analogy_margin=-10.0))
+    plain = engine.with_config(OfflineConfig(strategy_order=("analogy",), analogy_margin=10.0))
     obs = plain.answer(session(), act("get_order", order_id="OR777"))
     assert obs.source == "analogy" and json.loads(obs.content)["order_id"] == "OR777"
 
@@ -152,7 +152,7 @@ def test_save_load_round_trip(tmp_path: Path, engine: OfflineEngine) -> None:
 
 
 def test_config_round_trips_as_json_and_matters(engine: OfflineEngine) -> None:
-    cfg = OfflineConfig(analogy_margin=-10.0, tool_strategies={"calc": ("analogy",)})
+    cfg = OfflineConfig(analogy_margin=10.0, tool_strategies={"calc": ("analogy",)})
     assert OfflineConfig.model_validate_json(cfg.model_dump_json()) == cfg
     obs = engine.with_config(cfg).answer(session(), act("calc", expression="100 * 2"))
     assert obs.source == "analogy"

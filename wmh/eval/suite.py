@@ -12,6 +12,7 @@ from wmh.core.types import Frozen, Problem
 from wmh.engine.baseline import ReplayBaseline
 from wmh.engine.choice import EngineChoice, close_engine, make_engine, usage_line
 from wmh.engine.offline import fit_offline
+from wmh.engine.offline_config import OfflineConfig
 from wmh.eval.run import EvalReport, replay, report, seen_pairs
 from wmh.ingest import ingest_files
 
@@ -44,7 +45,7 @@ def evaluate_files(
             "adjust --holdout or --group-by so both are non-empty"
         )
     pairs = seen_pairs(split.train)
-    offline = fit_offline(split.train)
+    offline = fit_offline(split.train, OfflineConfig(group_by=group_by))
     tools = collect_tools(split.train)
     choice = engine or EngineChoice()
     answering, _ = make_engine(choice, offline, tools, cache_dir or Path(".wmh") / "llm-cache")

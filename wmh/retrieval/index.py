@@ -1,10 +1,9 @@
 """A vector index whose rows are grouped (one group per tool): search scans only one group's rows.
 
 Rows are stored sorted by group, so a group is one contiguous slice and a search is one
-matrix-vector product over it (``_dot``). A large group is searched in two passes: a product over a
-contiguous copy of the first quarter of the dimensions (an unbiased estimate of the full product,
-since hashed features spread evenly over dimensions) picks the best candidates, and the full
-vectors rank those. Each row may stand for several recorded items; ``row_trace`` holds the one
+matrix-vector product over it (``_dot``). A large group is searched in two passes: a product over
+the vectors folded to a quarter of their dimensions (``_fold``, an unbiased estimate of the full
+product) picks the best candidates, and the full vectors rank those. Each row may stand for several recorded items; ``row_trace`` holds the one
 trace all of a row's items come from, or -1 when they come from several, which is all that
 leak-free search (``exclude_trace``) needs. ``save`` writes plain ``.npy`` files; ``load``
 memory-maps them.
@@ -18,7 +17,9 @@ import numpy as np
 
 _FILES = ("vectors", "group_offsets", "row_trace", "coarse")
 TWO_PASS_MIN_ROWS = 4096
-CANDIDATES_PER_RESULT = 32
+CANDIDATES_PER_RESULT = 64
+FOLD = 4
+DOT_SLICE = 1 << 18
 
 
 class VectorIndex:
@@ -34,9 +35,7 @@ class VectorIndex:
         self.vectors = vectors
         self.group_offsets = group_offsets
         self.row_trace = row_trace
-        if coarse is None:
-            coarse = np.ascontiguousarray(vectors[:, : max(1, vectors.shape[1] // 4)])
-        self.coarse = coarse
+        self.coarse = _fold(vectors) if coarse is None else coarse
 
     @classmethod
     def build(
@@ -83,8 +82,9 @@ class VectorIndex:
             return np.empty(0, np.int64), np.empty(0, np.float32)
         query = query.astype(np.float32, copy=False)
         if hi - lo >= TWO_PASS_MIN_ROWS:
-            c = self.coarse.shape[1]
-            rows = self._allowed(_dot(self.coarse[lo:hi], query[:c]), lo, exclude_trace, exclude_traces)
+            rows = self._allowed(
+                _dot(self.coarse[lo:hi], _fold(query[None])[0]), lo, exclude_trace, exclude_traces
+            )
             cand = _top(rows, k * CANDIDATES_PER_RESULT)[0]
             scores = _dot(self.vectors[lo + cand], query)
             best = _top((cand, scores), k)
@@ -95,16 +95,15 @@ class VectorIndex:
 
     def _allowed(
         self, scores: np.ndarray, lo: int, exclude_trace: int, exclude_traces: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(row offsets, scores) of the rows not excluded."""
-        keep = np.ones(len(scores), dtype=bool)
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """(row offsets or None for all, scores) of the rows not excluded."""
+        more = exclude_traces is not None and len(exclude_traces) > 0
+        if exclude_trace < 0 and not more:
+            return None, scores
         traces = self.row_trace[lo : lo + len(scores)]
-        if exclude_trace >= 0:
-            keep &= traces != exclude_trace
-        if exclude_traces is not None and len(exclude_traces):
+        keep = traces != exclude_trace
+        if more:
             keep &= ~np.isin(traces, exclude_traces)
-        if keep.all():
-            return np.arange(len(scores)), scores
         idx = np.flatnonzero(keep)
         return idx, scores[idx]
 
@@ -119,17 +118,31 @@ class VectorIndex:
         return cls(*arrays)
 
 
+def _fold(vectors: np.ndarray) -> np.ndarray:
+    """Vectors folded to a quarter of their dimensions (dimension i adds i + d/4, i + d/2, ...): signed
+    hashing makes the folded dot product an unbiased estimate of the full one, from every feature."""
+    n, d = vectors.shape
+    if d % FOLD or d < FOLD:
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+    return np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).reshape(n, FOLD, d // FOLD).sum(axis=1))
+
+
 def _dot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    """Matrix-vector product on one thread (numpy's own loop): BLAS threads, spun up for every small
-    product, cost more than they save here and stall on a busy machine."""
-    return np.einsum("ij,j->i", matrix, vector)
+    """Matrix-vector product, in slices of at most ``DOT_SLICE`` numbers: BLAS runs a product that size
+    on one thread; a larger one spins up threads that stall for milliseconds on a busy machine."""
+    rows = max(1, DOT_SLICE // max(1, matrix.shape[1]))
+    if len(matrix) <= rows:
+        return matrix @ vector
+    return np.concatenate([matrix[i : i + rows] @ vector for i in range(0, len(matrix), rows)])
 
 
-def _top(rows: tuple[np.ndarray, np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` best (row, score) pairs, best first; ties go to the lower row."""
+def _top(rows: tuple[np.ndarray | None, np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best (row, score) pairs, best first; ties go to the lower row. Rows None: 0..n-1."""
     idx, scores = rows
-    if len(idx) > k:
-        part = np.argpartition(-scores, k - 1)[:k]
-        idx, scores = idx[part], scores[part]
+    if len(scores) > k:
+        part = np.argpartition(scores, len(scores) - k)[len(scores) - k :]
+        idx, scores = (part if idx is None else idx[part]), scores[part]
+    elif idx is None:
+        idx = np.arange(len(scores))
     order = np.lexsort((idx, -scores))
     return idx[order], scores[order]
