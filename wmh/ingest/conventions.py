@@ -14,6 +14,7 @@ from operator import attrgetter
 import orjson
 from pydantic import JsonValue
 
+from wmh.core.jsonutil import canonical
 from wmh.core.types import Episode, Step, ToolDef
 from wmh.ingest.fast import episode, tool_step
 from wmh.ingest.keys import Keys, keys_of
@@ -134,17 +135,25 @@ def is_tool_span(span: Span) -> bool:
 
 
 def tool_span_steps(tool_spans: list[Span]) -> list[Step]:
-    """A step per tool span that has a result (or failed); a tool span inside another is skipped."""
+    """A step per tool span that has a result (or failed); a tool span inside another is skipped.
+
+    Two spans recording the same call (same call id, tool, arguments and answer) count once; a call
+    id alone is no key, since agents reuse ids within a trace.
+    """
     tool_ids = {s.span_id for s in tool_spans}
     steps: list[Step] = []
-    seen_calls: set[str] = set()
+    seen_calls: set[tuple[str, str, str, str]] = set()
     for span in tool_spans:
         if span.parent_id in tool_ids:
             continue
         step = tool_step_of(span)
-        if step is None or (step.call_id and step.call_id in seen_calls):
+        if step is None:
             continue
-        seen_calls.add(step.call_id)
+        if step.call_id:
+            key = (step.call_id, step.action.name, canonical(step.action.arguments), step.observation.content)
+            if key in seen_calls:
+                continue
+            seen_calls.add(key)
         steps.append(step)
     return steps
 

@@ -467,3 +467,36 @@ def test_semconv_system_instructions_example():
         ("user", "Tell me a joke about OpenTelemetry"),
     ]
     assert episode(chat).task == "Tell me a joke about OpenTelemetry"
+
+
+def test_reused_call_ids_are_distinct_steps() -> None:
+    from wmh.ingest.conventions import tool_span_steps
+    from wmh.ingest.spans import Span
+
+    def span(sid: str, tool: str, args: str, result: str, t: int) -> Span:
+        attrs = {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": tool,
+            "gen_ai.tool.call.id": "dup",
+            "gen_ai.tool.call.arguments": args,
+            "gen_ai.tool.call.result": result,
+        }
+        return Span(
+            trace_id="t" * 32,
+            span_id=sid,
+            parent_id="",
+            name=f"execute_tool {tool}",
+            kind=1,
+            start_ns=t,
+            end_ns=t + 1,
+            attributes=attrs,
+        )
+
+    steps = tool_span_steps(
+        [
+            span("a" * 16, "get", '{"id": 1}', "x", 1),
+            span("b" * 16, "calc", '{"e": "1+2"}', "3", 2),
+            span("c" * 16, "calc", '{"e": "1+2"}', "3", 2),
+        ]
+    )
+    assert [s.action.name for s in steps] == ["get", "calc"]
