@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from wmh.core.errors import UserInputError
 from wmh.core.types import Frozen, ToolDef
 from wmh.engine.base import Engine
 from wmh.engine.hybrid import ENGINE_KINDS, EngineKind, HybridEngine, build_engine
-from wmh.engine.llm import LLMEngine
+from wmh.engine.llm import LLMEngine, LLMEngineConfig
 from wmh.engine.offline import OfflineEngine
 from wmh.providers import LLM, LLMConfig, Provider, UsageReport, create_provider, provider_names
 
@@ -49,14 +50,23 @@ def resolve_choice(
 
 
 def make_engine(
-    choice: EngineChoice, offline: OfflineEngine, tools: Sequence[ToolDef], cache_dir: Path
+    choice: EngineChoice,
+    offline: OfflineEngine,
+    tools: Sequence[ToolDef],
+    cache_dir: Path,
+    provider_errors: Literal["observe", "raise"] = "observe",
 ) -> tuple[Engine, Provider]:
-    """The engine a choice names, over a fitted offline engine; LLM answers are cached in ``cache_dir``."""
+    """The engine a choice names, over a fitted offline engine; LLM answers are cached in ``cache_dir``.
+
+    ``provider_errors``: "observe" turns a failed model call into a simulator-failure observation
+    (an eval goes on); "raise" raises it (a server answers 502 and leaves the session unchanged).
+    """
     if choice.kind == "offline":
         return offline, create_provider("offline")
     provider = create_provider(choice.provider or "", model=choice.model)
     llm = LLM(provider, LLMConfig(cache_dir=cache_dir))
-    return build_engine(choice.kind, offline, tools, llm), provider
+    config = LLMEngineConfig(provider_errors=provider_errors)
+    return build_engine(choice.kind, offline, tools, llm, config=config), provider
 
 
 def close_engine(engine: Engine) -> None:

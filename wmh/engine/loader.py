@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from wmh.config.manifest import Manifest, parse_manifest
 from wmh.config.store import MANIFEST
@@ -29,6 +30,7 @@ def load_world_model(
     *,
     engine: EngineChoice | None = None,
     cache_dir: Path | None = None,
+    provider_errors: Literal["observe", "raise"] = "observe",
 ) -> tuple[WorldModel, Provider]:
     """The world model saved at ``path`` and the registered provider its engine uses.
 
@@ -41,7 +43,7 @@ def load_world_model(
     choice = engine or recorded_choice(manifest)
     tools = read_tools(path / "tools.json")
     cache = cache_dir or path.resolve().parents[2] / "llm-cache"
-    answering, provider = make_engine(choice, load_offline(path / "engine"), tools, cache)
+    answering, provider = make_engine(choice, load_offline(path / "engine"), tools, cache, provider_errors)
     return WorldModel(manifest.name, answering, tools, sessions), provider
 
 

@@ -70,7 +70,7 @@ class StoreSource:
         from wmh.engine.loader import load_world_model
 
         path = self.store.resolve(name)
-        wm, provider = load_world_model(path, sessions, engine=self.engine)
+        wm, provider = load_world_model(path, sessions, engine=self.engine, provider_errors="raise")
         manifest = self.store.manifest(name)
         info = ModelInfo(
             name=name,
