@@ -18,9 +18,17 @@ Strategies (``offline_strategies``), tried in ``OfflineConfig.strategy_order`` (
   shown anywhere (not-found errors, with the value carried in);
 - template: an object patched from the session's object (``patch``) or built from the arguments,
   fields joined from what the session read (``template``);
+- collect: a search answer listing every object recorded elsewhere (or read in the session) that
+  agrees with the arguments on the fields the tool's lists always matched, where calibration found
+  that better than the most common answer;
 - analogy: the nearest recorded call of the tool (arguments weighted by how much they decide the
   answer), new argument values carried into its answer, where calibration found analogies this
   close beat the tool's most common answer of the predicted outcome, which is the last resort.
+
+A guessed object answer (analogy, most common) takes the fields its owner rule copies from the
+session's object listing the argument value (whose record it is), and the texts the tool spells from
+its arguments' words. Whether the nearest calls or the tool's error rate decide failure is chosen per
+tool on calibration calls.
 
 What each strategy uses is learned per tool by ``offline_knowledge.learn``; nothing here knows a
 tool, a dataset or a field by name.
@@ -38,7 +46,7 @@ from wmh.core.errors import ModelFormatError
 from wmh.core.jsonutil import canonical
 from wmh.core.types import Action, ActionKind, Episode, Observation, SessionState
 from wmh.engine.offline_config import OfflineConfig
-from wmh.engine.offline_json import Json, arg_text, parsed
+from wmh.engine.offline_json import Json, arg_text, objects_in, parsed
 from wmh.engine.offline_knowledge import ToolKnowledge, value_hash
 from wmh.engine.offline_state import SessionView, context_tokens
 from wmh.engine.offline_strategies import STRATEGY_FUNCTIONS, Query, most_common
@@ -84,6 +92,7 @@ class OfflineEngine:
         self.exact = self._exact_rows()
         self._thresholds: dict[tuple[str, str], float] = {}
         self._fallback_traces: dict[str, dict[str, set[int]]] = {}
+        self._pools: dict[str, dict[str, list[tuple[int, dict[str, Json]]]]] = {}
 
     # ---- the Engine protocol -----------------------------------------------------------------
 
@@ -178,6 +187,28 @@ class OfflineEngine:
                     found.add(int(self.rec_trace[r]))
             self._fallback_traces[tool] = wanted
         return self._fallback_traces[tool]
+
+    def collect_pool(self, tool: str) -> dict[str, list[tuple[int, dict[str, Json]]]]:
+        """For the tool's collect rule: every object any successful recorded answer showed with the rule's
+        item fields, with its trace, by the values of the fields the rule matches (built on first use)."""
+        if tool not in self._pools:
+            rule = self.knowledge[tool].collect
+            pool: dict[str, list[tuple[int, dict[str, Json]]]] = {}
+            if rule is not None:
+                fields = [f for _, f in rule.match]
+                for rec in np.flatnonzero(~self.rec_err).tolist():
+                    content = self.rec_content[rec]
+                    if not content.startswith(("{", "[")) or f'"{fields[0]}"' not in content:
+                        continue
+                    ok, value = parsed(content)
+                    if not ok:
+                        continue
+                    for obj in objects_in(value):
+                        if all(k in obj for k in rule.item_keys):
+                            key = canonical([obj[f] for f in fields])
+                            pool.setdefault(key, []).append((int(self.rec_trace[rec]), obj))
+            self._pools[tool] = pool
+        return self._pools[tool]
 
     def rec_args(self, rec: int) -> dict[str, Json]:
         ok, value = parsed(self.rec_cargs[rec])

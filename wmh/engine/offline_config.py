@@ -23,6 +23,7 @@ STRATEGIES = (
     "novel_error",
     "shape_error",
     "template",
+    "collect",
     "analogy",
 )
 

@@ -21,7 +21,7 @@ from wmh.engine.offline import OfflineEngine, arg_vectors
 from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_json import Json, leaves, parsed
 from wmh.engine.offline_knowledge import Calibration, ToolKnowledge, learn, task_group, value_hash
-from wmh.engine.offline_strategies import Query, analogy, most_common
+from wmh.engine.offline_strategies import Query, analogy, collected, most_common
 from wmh.eval.grade import grade
 from wmh.retrieval.embed import HashingEmbedder
 from wmh.retrieval.index import VectorIndex
@@ -98,11 +98,20 @@ def _calibrate(engine: OfflineEngine, episodes: Sequence[Episode]) -> OfflineEng
         recs = np.flatnonzero(engine.rec_tool == engine.tool_ids[tool])
         sample = recs[np.linspace(0, len(recs) - 1, min(len(recs), CALIBRATION_CALLS)).astype(np.int64)]
         samples: dict[str, list[tuple[float, float, float]]] = {"ok": [], "error": []}
+        gains: list[float] = []
+        vote_hits = prior_hits = 0
         for rec in sample.tolist():
             q = _calibration_query(engine, episodes, by_task, rec)
             recorded = Observation(content=engine.rec_content[rec], is_error=bool(engine.rec_err[rec]))
             common = most_common(q)
             found = q.neighbors()
+            best = q.best_neighbor()
+            failed = bool(engine.rec_err[rec])
+            vote_hits += best is not None and best[1] == failed
+            prior_hits += (knowledge.error_rate > 0.5 and not q.retrying()) == failed
+            if knowledge.collect is not None:
+                listed = collected(q, knowledge.collect)
+                gains.append(_utility(listed, recorded) - _utility(common, recorded) if listed else 0.0)
             samples["error" if common.is_error else "ok"].append(
                 (
                     round(found[0][1], 6) if found else 0.0,
@@ -119,7 +128,14 @@ def _calibrate(engine: OfflineEngine, episodes: Sequence[Episode]) -> OfflineEng
             for outcome, rows in samples.items()
             if rows
         }
-        engine.knowledge[tool] = knowledge.model_copy(update={"calibration": calibration})
+        update: dict[str, object] = {
+            "calibration": calibration,
+            "vote_hits": vote_hits,
+            "prior_hits": prior_hits,
+        }
+        if knowledge.collect is not None and gains:
+            update["collect"] = knowledge.collect.model_copy(update={"gain": sum(gains) / len(gains)})
+        engine.knowledge[tool] = knowledge.model_copy(update=update)
     return engine
 
 

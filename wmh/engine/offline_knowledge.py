@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,7 +37,7 @@ import numpy as np
 from pydantic import Field, JsonValue
 
 from wmh.core.jsonutil import canonical
-from wmh.core.types import Episode, Frozen, Step
+from wmh.core.types import Episode, Frozen, Observation, Step
 from wmh.engine.offline_json import (
     FORMATTERS,
     Json,
@@ -80,6 +80,12 @@ class KeyOp(Frozen):
         default_factory=dict,
         description="For append: fields of the appended item, ``@arg`` (an argument's value) or ``=json``",
     )
+    when_arg: str = Field(
+        default="", description="For append: appends only when this numeric argument is positive (else keeps)"
+    )
+    item_order: tuple[str, ...] = Field(
+        default=(), description="For enrich: the usual order of a completed item's fields"
+    )
     item_paths: dict[str, tuple[str, ...]] = Field(
         default_factory=dict,
         description="For enrich: where each added field sits in the matching object the session read "
@@ -98,7 +104,7 @@ class TemplateRule(Frozen):
 
 
 class NovelErrorRule(Frozen):
-    arg: str
+    arg: str = Field(description="The argument, or ``list[].field`` for a field of a list argument's objects")
     template: str = Field(description="The error text, with {value} where the unknown value goes")
     rate: float = Field(description="Share of calls with a never-seen value that failed")
     support: int
@@ -123,6 +129,34 @@ class StickyErrorRule(Frozen):
     )
     hits: int = Field(description="Related calls that failed the same way")
     opportunities: int = Field(description="Related calls after a failure")
+
+
+class CollectRule(Frozen):
+    """The answer lists every known object (recorded anywhere, or read in the session) that agrees with
+    the arguments on some fields: a search over objects the traces showed elsewhere."""
+
+    item_keys: tuple[str, ...] = Field(description="Fields of a listed object, in order")
+    match: tuple[tuple[str, str], ...] = Field(
+        description="(argument, field) pairs every listed object agrees on"
+    )
+    id_key: str = Field(default="", description="Field naming an object once per list (empty: whole object)")
+    sort: bool = Field(default=False, description="Lists are ordered by id_key")
+    support: int = Field(default=0, description="Non-empty lists behind the rule")
+    gain: float = Field(
+        default=0.0, description="Exact + fidelity over the most common answer per calibration call (fitted)"
+    )
+
+
+class OwnerRule(Frozen):
+    """Fields of an answer copied from the object the session read that lists the call's argument value
+    (an owner: ``owner[list_key]`` contains ``args[arg]``), e.g. whose record this is."""
+
+    arg: str
+    list_key: str
+    fields: tuple[tuple[tuple[str | int, ...], tuple[str | int, ...]], ...] = Field(
+        description="(answer path, owner path) pairs that agreed on most calls"
+    )
+    support: int = Field(description="Calls with an owner in the session")
 
 
 class Calibration(Frozen):
@@ -177,6 +211,20 @@ class ToolKnowledge(Frozen):
     common_ok_args: str = Field(default="", description="Arguments of a call answered common_ok (JSON)")
     common_error: str = Field(default="", description="The most common error answer (empty: never failed)")
     common_error_args: str = Field(default="", description="Arguments of a call answered common_error (JSON)")
+    collect: CollectRule | None = None
+    owner: OwnerRule | None = None
+    spelled: tuple[tuple[tuple[str | int, ...], str, str], ...] = Field(
+        default=(),
+        description="(answer path, argument, template): answer text spelled from the argument's words "
+        "({i}, {i:c} capitalized, {i:u} upper case)",
+    )
+    vote_hits: int = Field(
+        default=-1,
+        description="Calibration calls whose failure the nearest calls' vote foretold (-1: untested)",
+    )
+    prior_hits: int = Field(
+        default=-1, description="Calibration calls whose failure the tool's error rate foretold"
+    )
     calibration: dict[str, Calibration] = Field(
         default_factory=dict,
         description="Analogy against most-common answer on train calls (each without its own task), "
@@ -261,8 +309,206 @@ def _rules(
         "novel_errors": novelty.rules(exs),
         "sticky_errors": _sticky_rules(episodes, tool) if fails else (),
         "shape_errors": _shape_rules(exs) if fails else (),
+        "collect": _collect_rule(exs),
+        "owner": _owner_rule(episodes, exs),
+        "spelled": _spelled(exs),
         **(_retries(episodes, tool) if fails else {}),
     }
+
+
+COLLECT_MIN_SHARE = 0.95  # of lists whose every object agrees with an argument on a field
+
+
+def _collect_rule(exs: Sequence[_Ex]) -> CollectRule | None:
+    """A search answer: successful answers that are lists of objects of one shape, every object agreeing
+    with some arguments on some fields (learned from the lists that are not empty)."""
+    lists: list[tuple[dict[str, Json], list[dict[str, Json]]]] = []
+    shapes: Counter[tuple[str, ...]] = Counter()
+    for x in exs:
+        if x.step.observation.is_error:
+            continue
+        ok, value = parsed(x.step.observation.content)
+        if not ok or not isinstance(value, list) or not value:
+            continue
+        if not all(isinstance(v, dict) for v in value):
+            return None
+        items = [v for v in value if isinstance(v, dict)]
+        lists.append((dict(x.step.action.arguments), items))
+        shapes.update(tuple(v) for v in items)
+    if len(lists) < 2 or not shapes:
+        return None
+    keys, n = shapes.most_common(1)[0]
+    if n < COLLECT_MIN_SHARE * sum(shapes.values()):
+        return None
+    agree: Counter[tuple[str, str]] = Counter()
+    for args, items in lists:
+        for a, v in args.items():
+            if isinstance(v, str | int) and not isinstance(v, bool):
+                for f in keys:
+                    if all(it.get(f) == v and type(it.get(f)) is type(v) for it in items):
+                        agree[(a, f)] += 1
+    match = tuple(sorted(p for p, c in agree.items() if c >= COLLECT_MIN_SHARE * len(lists)))
+    if not match:
+        return None
+    matched = {f for _, f in match}
+    id_key = next(
+        (
+            k
+            for k in keys
+            if k not in matched
+            and all(scalar(it.get(k)) for _, items in lists for it in items)
+            and all(len({canonical(it.get(k)) for it in items}) == len(items) for _, items in lists)
+        ),
+        "",
+    )
+    ordered = [[str(it.get(id_key)) for it in items] for _, items in lists if len(items) > 1]
+    return CollectRule(
+        item_keys=keys,
+        match=match,
+        id_key=id_key,
+        sort=bool(id_key) and bool(ordered) and all(ids == sorted(ids) for ids in ordered),
+        support=len(lists),
+    )
+
+
+OWNER_MIN_SHARE = 0.6
+OWNER_CALLS = 200
+
+
+def _owner_rule(episodes: Sequence[Episode], exs: Sequence[_Ex]) -> OwnerRule | None:
+    """For object answers: fields equal to a field of the session's object listing an argument value."""
+    opportunities: Counter[tuple[str, str]] = Counter()
+    hits: Counter[tuple[str, str, tuple[str | int, ...], tuple[str | int, ...]]] = Counter()
+    for x in exs[:OWNER_CALLS]:
+        if x.step.observation.is_error:
+            continue
+        answer = as_dict(x.step.observation.content)
+        if answer is None:
+            continue
+        scalars = {a: v for a, v in x.step.action.arguments.items() if isinstance(v, str) and v}
+        if not scalars:
+            continue
+        mine = dict(path_leaves(answer))
+        seen: set[tuple[str, str]] = set()
+        before = episodes[x.ep].steps[: x.pos]
+        for obj, call_args in owners_before([(s.action.arguments, s.observation) for s in before]):
+            for a, v in scalars.items():
+                for key, listed in obj.items():
+                    if (a, key) in seen or not isinstance(listed, list) or v not in listed:
+                        continue
+                    seen.add((a, key))
+                    opportunities[(a, key)] += 1
+                    theirs: dict[str, tuple[str | int, ...]] = {}
+                    for path, leaf in owner_leaves(obj, call_args):
+                        if isinstance(leaf, str) and leaf and leaf != v:
+                            theirs.setdefault(leaf, path)
+                    for path, leaf in mine.items():
+                        if isinstance(leaf, str) and leaf in theirs:
+                            hits[(a, key, path, theirs[leaf])] += 1
+    best: OwnerRule | None = None
+    for (a, key), n in sorted(opportunities.items()):
+        if n < 2:
+            continue
+        fields = tuple(
+            (path, source)
+            for (ha, hk, path, source), c in sorted(hits.items(), key=lambda kv: str(kv[0]))
+            if (ha, hk) == (a, key) and c >= OWNER_MIN_SHARE * n
+        )
+        if fields and (best is None or len(fields) * n > len(best.fields) * best.support):
+            best = OwnerRule(arg=a, list_key=key, fields=fields, support=n)
+    return best
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+SPELL_MIN_SHARE = 0.6
+
+
+def arg_words(value: str) -> list[str]:
+    return _WORD.findall(value)
+
+
+def spell(template: str, words: Sequence[str]) -> str | None:
+    """A ``_spelled`` template filled with an argument's words; None when it needs a missing word."""
+    out = template
+    for i in range(len(words) - 1, -1, -1):
+        w = words[i]
+        out = (
+            out.replace(f"{{{i}:c}}", w.capitalize()).replace(f"{{{i}:u}}", w.upper()).replace(f"{{{i}}}", w)
+        )
+    return None if re.search(r"\{\d+(:[cu])?\}", out) else out
+
+
+def _spelled(exs: Sequence[_Ex]) -> tuple[tuple[tuple[str | int, ...], str, str], ...]:
+    """Answer texts that spell an argument's words the same way on most calls (names, addresses)."""
+    counts: Counter[tuple[tuple[str | int, ...], str, str]] = Counter()
+    present: Counter[tuple[str | int, ...]] = Counter()
+    for x in exs[:OWNER_CALLS]:
+        if x.step.observation.is_error:
+            continue
+        answer = as_dict(x.step.observation.content)
+        if answer is None:
+            continue
+        for path, leaf in path_leaves(answer):
+            if not isinstance(leaf, str) or not leaf:
+                continue
+            present[path] += 1
+            for a, v in x.step.action.arguments.items():
+                if not isinstance(v, str) or leaf == v:
+                    continue
+                words = arg_words(v)
+                template = leaf
+                for i in sorted(range(len(words)), key=lambda i: -len(words[i])):
+                    w = words[i]
+                    if len(w) < 2:
+                        continue
+                    for variant, mark in ((w.capitalize(), ":c"), (w.upper(), ":u"), (w, "")):
+                        # whole words only: a word inside a longer one is a coincidence
+                        pattern = rf"(?<![A-Za-z0-9]){re.escape(variant)}(?![A-Za-z0-9])"
+                        template = re.sub(pattern, f"{{{i}{mark}}}", template)
+                if template != leaf and spell(template, words) == leaf:
+                    counts[(path, a, template)] += 1
+    out = [
+        rule
+        for rule, n in sorted(counts.items(), key=lambda kv: str(kv[0]))
+        if n >= 2 and n >= SPELL_MIN_SHARE * present[rule[0]]
+    ]
+    return tuple(out)
+
+
+def owners_before(
+    calls: Sequence[tuple[dict[str, Json], Observation]],
+) -> Iterator[tuple[dict[str, Json], dict[str, Json]]]:
+    """(object, arguments of the call that answered it) for the objects of successful answers, latest
+    first."""
+    for args, observation in reversed(calls):
+        if observation.is_error:
+            continue
+        ok, value = parsed(observation.content)
+        if ok:
+            for obj in objects_in(value):
+                yield obj, args
+
+
+def owner_leaves(obj: dict[str, Json], args: dict[str, Json]) -> Iterator[tuple[tuple[str | int, ...], Json]]:
+    """The object's leaves, and its call's scalar arguments as ``@name`` paths."""
+    yield from path_leaves(obj)
+    for a, v in args.items():
+        if scalar(v):
+            yield (f"@{a}",), v
+
+
+def path_leaves(
+    value: Json, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], Json]]:
+    """(path, scalar) pairs, a path being the keys and list indices leading to the scalar."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from path_leaves(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from path_leaves(v, (*path, i))
+    else:
+        yield path, value
 
 
 def _common_of(exs: Sequence[_Ex]) -> tuple[str, str]:
@@ -567,19 +813,56 @@ def _key_op(episodes: Sequence[Episode], key: str, examples: Sequence[_Example])
                 votes[("enrich", a)] += 1
                 enriched[a].append(example)
     rank = {"src": 0, "arg": 1, "enrich": 2, "append": 3}
+    when_arg = _append_condition(key, examples) if votes[("append", "")] and votes[("src", "")] else ""
+    if when_arg:
+        votes[("append", "")] += votes.pop(("src", ""))
     best = min(votes.items(), key=lambda kv: (-kv[1], rank[kv[0][0]], kv[0][1])) if votes else None
     cv, cn = min(consts.items(), key=lambda kv: (-kv[1], kv[0]))
     if best is not None and best[1] >= cn:
         (op, arg), count = best
         if op == "enrich":
-            keys, paths = _join_paths(episodes, key, arg, enriched[arg])
-            return KeyOp(key=key, op="enrich", arg=arg, item_keys=keys, item_paths=paths, accuracy=count / n)
+            keys, paths, order = _join_paths(episodes, key, arg, enriched[arg])
+            return KeyOp(
+                key=key,
+                op="enrich",
+                arg=arg,
+                item_keys=keys,
+                item_paths=paths,
+                item_order=order,
+                accuracy=count / n,
+            )
         if op == "append":
-            return KeyOp(key=key, op="append", item_fields=_append_fields(key, appended), accuracy=count / n)
+            return KeyOp(
+                key=key,
+                op="append",
+                item_fields=_append_fields(key, appended),
+                when_arg=when_arg,
+                accuracy=count / n,
+            )
         return KeyOp(key=key, op="src" if op == "src" else "arg", arg=arg, accuracy=count / n)
     if cn >= 2 and cn * 2 > n:
         return KeyOp(key=key, op="const", value=const_values[cv], accuracy=cn / n)
     return KeyOp(key=key, op="neighbor", accuracy=0.0)
+
+
+def _append_condition(key: str, examples: Sequence[_Example]) -> str:
+    """A numeric argument that is positive exactly when the mutation appended to ``key`` (and zero or
+    less when it kept the list as it was), on all such calls; "" when none."""
+    outcomes: list[tuple[dict[str, Json], bool]] = []
+    for args, ans, base, _ in examples:
+        if base is None or key not in ans or key not in base:
+            continue
+        if _appends(ans[key], base[key]):
+            outcomes.append((args, True))
+        elif canonical(ans[key]) == canonical(base[key]):
+            outcomes.append((args, False))
+    if len(outcomes) < 2:
+        return ""
+    for a in sorted({a for args, _ in outcomes for a in args}):
+        values = [(args.get(a), appended) for args, appended in outcomes]
+        if all(isinstance(v, int | float) and not isinstance(v, bool) and (v > 0) == ok for v, ok in values):
+            return a
+    return ""
 
 
 def _appends(value: Json, old: Json) -> bool:
@@ -697,10 +980,12 @@ def _same(a: float, b: float) -> bool:
 
 def _join_paths(
     episodes: Sequence[Episode], key: str, arg: str, examples: Sequence[_Example]
-) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
-    """The fields an enrich op adds to each argument item, and where each is found most often in the
-    objects the session read before (an object agreeing with the item on its given fields)."""
+) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """The fields an enrich op adds to each argument item, where each is found most often in the
+    objects the session read before (an object agreeing with the item on its given fields), and the
+    most common order of a completed item's fields."""
     votes: dict[str, Counter[tuple[str, ...]]] = defaultdict(Counter)
+    orders: Counter[tuple[str, ...]] = Counter()
     for args, ans, base, x in examples[:200]:
         old = base.get(key) if base else None
         objects = [o for o in old if isinstance(o, dict)] if isinstance(old, list) else []
@@ -711,6 +996,7 @@ def _join_paths(
         for given, item in zip(given_items, items, strict=False):
             if not isinstance(given, dict) or not isinstance(item, dict):
                 continue
+            orders[tuple(item)] += 1
             for field, value in item.items():
                 if field in given:
                     continue
@@ -720,7 +1006,8 @@ def _join_paths(
                     votes[field][path] += 1
     keys = tuple(sorted(votes))
     paths = {f: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for f, c in votes.items()}
-    return keys, paths
+    order = min(orders.items(), key=lambda kv: (-kv[1], kv[0]))[0] if orders else ()
+    return keys, paths, order
 
 
 def _find_path(
@@ -907,13 +1194,13 @@ class _Novelty:
         if not any(x.step.observation.is_error for x in exs):
             return ()
         out = []
-        arg_names = {k for x in exs for k, v in x.step.action.arguments.items() if isinstance(v, str)}
+        arg_names = {k for x in exs for k in arg_specs(x.step.action.arguments)}
         for arg in sorted(arg_names):
             n = 0
             errors: Counter[str] = Counter()
             for x in exs:
-                v = x.step.action.arguments.get(arg)
-                if not isinstance(v, str) or not v or not self.novel(x, v):
+                v = next((v for v in arg_values(x.step.action.arguments, arg) if self.novel(x, v)), None)
+                if v is None:
                     continue
                 n += 1
                 if x.step.observation.is_error:
@@ -923,6 +1210,28 @@ class _Novelty:
                 rate = sum(errors.values()) / (n + SHARE_PRIOR)
                 out.append(NovelErrorRule(arg=arg, template=template, rate=rate, support=count))
         return tuple(sorted(out, key=lambda r: (-r.rate, r.arg)))
+
+
+def arg_specs(args: dict[str, Json]) -> Iterable[str]:
+    """Names of the string-valued arguments, and ``list[].field`` for string fields of list arguments'
+    objects."""
+    for k, v in args.items():
+        if isinstance(v, str):
+            yield k
+        elif isinstance(v, list):
+            for item in v:
+                if isinstance(item, dict):
+                    yield from (f"{k}[].{f}" for f, fv in item.items() if isinstance(fv, str))
+
+
+def arg_values(args: dict[str, Json], spec: str) -> list[str]:
+    """The non-empty strings an ``arg_specs`` name points at in ``args``."""
+    name, _, field = spec.partition("[].")
+    value = args.get(name)
+    if not field:
+        return [value] if isinstance(value, str) and value else []
+    items = value if isinstance(value, list) else []
+    return [v for i in items if isinstance(i, dict) and isinstance(v := i.get(field), str) and v]
 
 
 def _step_strings(step: Step) -> Iterable[str]:

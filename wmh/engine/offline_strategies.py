@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from wmh.core.jsonutil import canonical
 from wmh.core.types import Observation
 from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_json import (
@@ -26,11 +27,17 @@ from wmh.engine.offline_json import (
     substitution_pairs,
 )
 from wmh.engine.offline_knowledge import (
+    CollectRule,
     KeyOp,
     TemplateRule,
     ToolKnowledge,
+    arg_values,
+    arg_words,
     evaluate_formula,
     numeric_features,
+    owner_leaves,
+    owners_before,
+    spell,
     sticky_match,
     value_shape,
 )
@@ -71,6 +78,9 @@ class Query:
         ok_weight = prior * (1 - self.knowledge.error_rate)
         err_weight += sum(max(s, 1e-6) for s, _, r in votes if self.engine.rec_err[r])
         ok_weight += sum(max(s, 1e-6) for s, _, r in votes if not self.engine.rec_err[r])
+        if self.knowledge.prior_hits > self.knowledge.vote_hits >= 0:
+            # on calibration calls the tool's error rate foretold failures better than its nearest calls
+            err_weight, ok_weight = self.knowledge.error_rate, 1 - self.knowledge.error_rate
         is_error = err_weight > ok_weight and not self.retrying()
         for _, _, rec in found:
             if bool(self.engine.rec_err[rec]) == is_error:
@@ -170,12 +180,11 @@ def novel_error(q: Query) -> Observation | None:
     for rule in q.knowledge.novel_errors:
         if rule.rate < q.cfg.novel_error_min_rate or rule.support < q.cfg.min_support:
             continue
-        value = q.args.get(rule.arg)
-        if not isinstance(value, str) or not value or q.engine.known(value):
-            continue
-        if value in q.view.values():
-            continue
-        return Observation(content=rule.template.replace("{value}", value), is_error=True, source="error")
+        for value in arg_values(q.args, rule.arg):
+            if not q.engine.known(value) and value not in q.view.values():
+                return Observation(
+                    content=rule.template.replace("{value}", value), is_error=True, source="error"
+                )
     return None
 
 
@@ -228,6 +237,10 @@ def _key_value(
         if op.op == "const":
             return True, op.value
         old = base.get(op.key) if base is not None else None
+        if op.op == "append" and isinstance(old, list) and op.when_arg:
+            given = q.args.get(op.when_arg)
+            if not isinstance(given, int | float) or isinstance(given, bool) or given <= 0:
+                return True, old
         if op.op == "append" and isinstance(old, list):
             item = _appended_item(q, op, built, base)
             return True, [*old, item] if item else old
@@ -281,9 +294,15 @@ def _enrich(q: Query, given: list[Json], op: KeyOp, old: Json) -> list[Json]:
         full: dict[str, Json] = dict(item)
         for key in op.item_keys:
             path = op.item_paths.get(key, (key,))
-            found, value = join(item, resolve_path(path, q.args), objects)
+            # an item the object already held keeps its own field; a new one joins where learned
+            found, value = join(item, (key,), pool) if pool else (False, None)
+            if not found:
+                found, value = join(item, resolve_path(path, q.args), objects)
             if found:
                 full[key] = value
+        if op.item_order:
+            rank = {k: i for i, k in enumerate(op.item_order)}
+            full = dict(sorted(full.items(), key=lambda kv: rank.get(kv[0], len(rank))))
         out.append(full)
     return out
 
@@ -317,6 +336,43 @@ def at_path(obj: Json, path: tuple[str, ...]) -> tuple[bool, Json]:
     return True, obj
 
 
+def collect(q: Query) -> Observation | None:
+    rule = q.knowledge.collect
+    if rule is None or rule.gain <= 0 or rule.support < q.cfg.min_support:
+        return None
+    return collected(q, rule)
+
+
+def collected(q: Query, rule: CollectRule) -> Observation | None:
+    """Every object the session or another recorded answer showed agreeing with the call on the rule's
+    fields, one per id (preferring the one agreeing with more arguments, then the session's)."""
+    if any(a not in q.args for a, _ in rule.match):
+        return None
+    wanted = [q.args[a] for a, _ in rule.match]
+    candidates: list[tuple[int, dict[str, Json]]] = [
+        (1, obj)
+        for obj in q.view.objects()
+        if all(k in obj for k in rule.item_keys) and [obj[f] for _, f in rule.match] == wanted
+    ]
+    for trace, obj in q.engine.collect_pool(q.tool).get(canonical(wanted), ()):
+        if trace != q.exclude and trace not in q.exclude_more:
+            candidates.append((0, obj))
+    if not candidates:
+        return None
+    best: dict[str, tuple[tuple[int, int], int, dict[str, Json]]] = {}
+    for i, (mine, obj) in enumerate(candidates):
+        ident = canonical(obj[rule.id_key]) if rule.id_key else canonical([obj[k] for k in rule.item_keys])
+        agree = sum(
+            1 if obj[k] == v else -1 for k, v in q.args.items() if k in obj and k not in rule.item_keys
+        )
+        rank = (agree, mine)
+        if ident not in best or rank > best[ident][0]:
+            best[ident] = (rank, best[ident][1] if ident in best else i, obj)
+    chosen = sorted(best.items(), key=lambda kv: kv[0] if rule.sort else kv[1][1])
+    items: list[Json] = [{k: obj[k] for k in rule.item_keys} for _, (_, _, obj) in chosen]
+    return Observation(content=dumps(items, like=q.knowledge.common_ok), source="collect")
+
+
 def analogy(q: Query) -> Observation | None:
     best = q.best_neighbor()
     if best is None:
@@ -326,7 +382,10 @@ def analogy(q: Query) -> Observation | None:
     calibration = q.knowledge.calibration.get(outcome)
     if calibration is not None and q.neighbors()[0][1] < q.engine.analogy_threshold(q.tool, outcome):
         return None  # calls this far from anything recorded did better with the most common answer
-    return Observation(content=_carried(q, rec), is_error=is_error, source="analogy")
+    content = _carried(q, rec)
+    return Observation(
+        content=content if is_error else owned(q, content), is_error=is_error, source="analogy"
+    )
 
 
 def _carried(q: Query, rec: int) -> str:
@@ -348,7 +407,76 @@ def most_common(q: Query) -> Observation:
         if best is None:
             return Observation(content="", is_error=is_error, source="most-common")
         content, args = q.engine.rec_content[best[0]], q.engine.rec_cargs[best[0]]
-    return Observation(content=_carried_text(q, content, args), is_error=is_error, source="most-common")
+    content = _carried_text(q, content, args)
+    return Observation(
+        content=content if is_error else owned(q, spelled(q, content)),
+        is_error=is_error,
+        source="most-common",
+    )
+
+
+def spelled(q: Query, content: str) -> str:
+    """``content`` with the texts the tool spells from its arguments' words spelled from this call's."""
+    rules = q.knowledge.spelled
+    if not rules or as_dict(content) is None:
+        return content
+    answer: Json = orjson.loads(content)  # a fresh copy: parsed answers are cached and shared
+    changed = False
+    for path, arg, template in rules:
+        value = q.args.get(arg)
+        text = spell(template, arg_words(value)) if isinstance(value, str) else None
+        if text is not None and _set_existing(answer, path, text):
+            changed = True
+    return dumps(answer, like=content) if changed else content
+
+
+def owned(q: Query, content: str) -> str:
+    """``content`` with the fields the tool's owner rule copies from the session's object listing the
+    call's argument value (a guessed answer made consistent with what the session read)."""
+    rule = q.knowledge.owner
+    if rule is None or rule.support < q.cfg.min_support:
+        return content
+    value = q.args.get(rule.arg)
+    if value is None or as_dict(content) is None:
+        return content
+    answer: Json = orjson.loads(content)  # a fresh copy: parsed answers are cached and shared
+    for obj, args in owners_before([(c.args, c.observation) for c in q.view.calls]):
+        listed = obj.get(rule.list_key)
+        if isinstance(listed, list) and value in listed:
+            theirs = dict(owner_leaves(obj, args))
+            changed = False
+            for path, source in rule.fields:
+                if source in theirs and _set_existing(answer, path, theirs[source]):
+                    changed = True
+            return dumps(answer, like=content) if changed else content
+    return content
+
+
+def _set_existing(value: Json, path: tuple[str | int, ...], new: Json) -> bool:
+    """Set the leaf at ``path`` if the answer has it (a guessed answer keeps its shape)."""
+    for seg in path[:-1]:
+        found, value = _child(value, seg)
+        if not found:
+            return False
+    last = path[-1]
+    found, old = _child(value, last)
+    if not found or isinstance(old, dict | list):
+        return False
+    if isinstance(value, dict) and isinstance(last, str):
+        value[last] = new
+        return True
+    if isinstance(value, list) and isinstance(last, int):
+        value[last] = new
+        return True
+    return False
+
+
+def _child(value: Json, seg: str | int) -> tuple[bool, Json]:
+    if isinstance(value, dict) and isinstance(seg, str):
+        return seg in value, value.get(seg)
+    if isinstance(value, list) and isinstance(seg, int) and 0 <= seg < len(value):
+        return True, value[seg]
+    return False, None
 
 
 def _carried_text(q: Query, content: str, args_json: str) -> str:
@@ -368,5 +496,6 @@ STRATEGY_FUNCTIONS: dict[str, Strategy] = {
     "novel_error": novel_error,
     "shape_error": shape_error,
     "template": template,
+    "collect": collect,
     "analogy": analogy,
 }
