@@ -6,7 +6,9 @@ Corpora (each skipped when absent), split by task (``tau.task_id``) as in ``benc
 the converted tau-bench airline trajectories and ``examples/tau-bench/traces.otel.jsonl``. The
 search sees only train (its validation split is carved from train by task); the held-out tasks
 are scored once at the end, for the base and the best configuration, with the engine fitted on
-all of train. Reflection is the deterministic reflector (no model).
+all of train. Reflection is the deterministic reflector (no model). The overfit guard (train data
+only) decides between the search's best and the base; the candidate it turned down is scored on
+held-out too, for this report only.
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ from pathlib import Path
 from bench.fidelity import EXAMPLE_TRACES, GROUP_BY, REPO, TAU_AIRLINE, convert_tau, load
 from wmh.build.split import split_episodes
 from wmh.core.types import Episode
-from wmh.optimize import DEFAULT_BUDGET, OptimizeResult, OptimizeSettings, optimize_offline
+from wmh.optimize import (
+    DEFAULT_BUDGET,
+    OFFLINE_COMPONENT,
+    OfflineTarget,
+    OptimizeResult,
+    OptimizeSettings,
+    optimize_offline,
+)
 
 
 def run(label: str, episodes: Sequence[Episode], holdout: float, budget: int) -> OptimizeResult:
@@ -46,7 +55,23 @@ def run(label: str, episodes: Sequence[Episode], holdout: float, budget: int) ->
     ):
         print(f"  {name:22}{b:8.4f}{o:11.4f}{o - b:+9.4f}")
     accepted = [h.note for h in result.history if h.accepted]
-    print("  accepted edits: " + ("; ".join(accepted) if accepted else "none"))
+    print("  edits the search accepted: " + ("; ".join(accepted) if accepted else "none"))
+    print(f"  guard: {result.guard}")
+    if (
+        result.search_best_index != result.best_index
+    ):  # what the guard turned down, scored for the report only
+        frontier = {f.index: f for f in result.frontier}
+        entry = frontier.get(result.search_best_index)
+        if entry is not None:
+            # the build's path: the engine fitted under the base config, then ``with_config`` the candidate
+            target = OfflineTarget(split.train)
+            target.heldout(result.base_candidate[OFFLINE_COMPONENT], split.heldout)
+            held, _ = target.heldout(entry.candidate[OFFLINE_COMPONENT], split.heldout)
+            base = result.heldout_score_base or 0.0
+            print(
+                f"  unguarded search best (candidate {entry.index}): validation {entry.val_score:.4f}, "
+                f"held-out {held:.4f} ({held - base:+.4f} vs base)"
+            )
     return result
 
 

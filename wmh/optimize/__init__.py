@@ -9,20 +9,25 @@
     engine = engine.with_config(best)
 
 The candidate is one text component of a ``Target``: the offline engine's ``OfflineConfig`` as
-JSON (``OfflineTarget``), later an LLM engine's environment prompt. The ``gepa`` package runs the
+JSON (``OfflineTarget``), or an LLM engine's environment prompt (``PromptTarget``, run by
+``optimize_prompt``). The ``gepa`` package runs the
 search (minibatches from train, the Pareto frontier over a validation split carved from train by
 group, metric-call budget, no-improvement stop, resumable run directory); a reflector proposes each
 new candidate from graded failures: ``LLMReflector`` with a provider, ``DeterministicReflector``
-without one. ``OptimizeResult`` is what is saved with the model.
+without one. An overfit guard (``guard``, train data only) keeps the base unless the search's best
+beats it above noise on validation (paired bootstrap over groups) and holds up on the target's
+cross-check. ``OptimizeResult`` is what is saved with the model.
 """
 
 from wmh.optimize.adapter import Example, RunLog, WmhAdapter
-from wmh.optimize.reflect import DeterministicReflector, LLMReflector, Proposal, Reflector, edits
+from wmh.optimize.prompt import PROMPT_COMPONENT, PROMPT_MAX_CHARS, PromptTarget, optimize_prompt
+from wmh.optimize.reflect import DeterministicReflector, LLMReflector, Proposal, Reflector, Runner, edits
 from wmh.optimize.run import (
     DEFAULT_BUDGET,
     OptimizeSettings,
     carve_validation,
     check_budget,
+    guard,
     optimize,
     optimize_offline,
 )
@@ -30,6 +35,7 @@ from wmh.optimize.target import OFFLINE_COMPONENT, InvalidCandidate, OfflineTarg
 from wmh.optimize.types import (
     EpisodeOutcome,
     FrontierEntry,
+    GuardVerdict,
     HistoryPoint,
     OptimizeResult,
     Progress,
@@ -42,10 +48,13 @@ from wmh.optimize.types import (
 __all__ = [
     "DEFAULT_BUDGET",
     "OFFLINE_COMPONENT",
+    "PROMPT_COMPONENT",
+    "PROMPT_MAX_CHARS",
     "DeterministicReflector",
     "EpisodeOutcome",
     "Example",
     "FrontierEntry",
+    "GuardVerdict",
     "HistoryPoint",
     "InvalidCandidate",
     "LLMReflector",
@@ -53,19 +62,23 @@ __all__ = [
     "OptimizeResult",
     "OptimizeSettings",
     "Progress",
+    "PromptTarget",
     "Proposal",
     "Reflector",
     "Rejection",
     "Rollout",
     "RunLog",
+    "Runner",
     "StepOutcome",
     "Target",
     "WmhAdapter",
     "carve_validation",
     "check_budget",
     "edits",
+    "guard",
     "load_result",
     "optimize",
     "optimize_offline",
+    "optimize_prompt",
     "parse_config",
 ]

@@ -75,6 +75,8 @@ class WmhAdapter:
     ) -> EvaluationBatch[EpisodeOutcome, str]:
         text = candidate.get(self.target.component, "")
         checked = self._validate(text)
+        if not isinstance(checked, InvalidCandidate):
+            self._fill(checked, batch)
         outcomes = [self._outcome(checked, ex) for ex in batch]
         self.log = self.log.model_copy(
             update={
@@ -187,6 +189,20 @@ class WmhAdapter:
             except InvalidCandidate as e:
                 self.valid[text] = e
         return self.valid[text]
+
+    def _fill(self, text: str, batch: Sequence[Example]) -> None:
+        """Score the examples of ``batch`` not cached yet, one target call per split."""
+        for split in ("train", "val"):
+            missing = sorted(
+                {ex.index for ex in batch if ex.split == split and (text, split, ex.index) not in self.cache}
+            )
+            if not missing:
+                continue
+            episodes = [self.episodes[split][i] for i in missing]
+            found = self.target.evaluate_batch(text, episodes, train=split == "train")
+            for i, o in zip(missing, found, strict=True):
+                self.cache[(text, split, i)] = o
+            self.fresh_evaluations += len(missing)
 
     def _outcome(self, text: str | InvalidCandidate, ex: Example) -> EpisodeOutcome:
         episode = self.episodes[ex.split][ex.index]

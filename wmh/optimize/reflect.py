@@ -22,7 +22,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Mapping, Sequence, Set
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from wmh.core.types import Frozen
 from wmh.engine.offline_config import OfflineConfig
@@ -59,6 +59,12 @@ RAISE_WRONG = 0.25  # raise a rule's threshold when at least this share of its a
 MIN_WRONG = 2  # fewest wrong answers behind a demotion or a threshold move (one miss is no pattern)
 MAX_FAILURES_SHOWN = 12
 T = TypeVar("T")
+
+
+class Runner(Protocol):
+    """Runs a coroutine to completion from sync code (``run_sync``, or a target's own event loop)."""
+
+    def __call__(self, make: Callable[[], Coroutine[object, object, T]]) -> T: ...
 
 
 class Proposal(Frozen):
@@ -414,9 +420,16 @@ class LLMReflector(Reflector):
     """Asks a model for the next candidate; an invalid answer becomes a rejection note."""
 
     def __init__(
-        self, llm: LLM, *, describe: str = "", temperature: float = 0.0, max_tokens: int = 4096
+        self,
+        llm: LLM,
+        *,
+        describe: str = "",
+        temperature: float = 0.0,
+        max_tokens: int = 4096,
+        runner: Runner | None = None,
     ) -> None:
         self.llm = llm
+        self.runner: Runner = runner or run_sync
         self.describe = describe
         self.temperature = temperature
         self.max_tokens = max_tokens
@@ -432,7 +445,7 @@ class LLMReflector(Reflector):
         request = self.request(target, current, failures)
         self.calls += 1
         try:
-            answer = run_sync(lambda: self.llm.complete(request, session="optimize")).text
+            answer = self.runner(lambda: self.llm.complete(request, session="optimize")).text
         except ProviderError as e:
             return Proposal(text=None, note=f"{self.name}: the reflection call failed: {e}")
         return parse_answer(target, answer, current, tried, self.name)

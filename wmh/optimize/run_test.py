@@ -11,9 +11,13 @@ from wmh.core.types import Episode
 from wmh.engine.offline_config import STRATEGIES, OfflineConfig
 from wmh.optimize import (
     OFFLINE_COMPONENT,
+    EpisodeOutcome,
+    GuardVerdict,
     OptimizeResult,
     OptimizeSettings,
     Progress,
+    StepOutcome,
+    guard,
     load_result,
     optimize_offline,
 )
@@ -124,3 +128,85 @@ def test_result_round_trips_as_json(corpus: list[Episode]) -> None:
     newer = result.model_copy(update={"schema_version": 99}).model_dump_json()
     with pytest.raises(ModelFormatError, match="upgrade wmh"):
         load_result(newer)
+
+
+# ---- the overfit guard ----------------------------------------------------------------------
+
+
+class CheckTarget:
+    """A target whose cross-check gives each candidate text a fixed step fidelity on two episodes."""
+
+    component = "c"
+
+    def __init__(self, fidelity: dict[str, float | tuple[float, float]]) -> None:
+        self.fidelity = fidelity
+        self.checked: list[str] = []
+
+    def crosscheck(self, text: str) -> list[EpisodeOutcome]:
+        self.checked.append(text)
+        f = self.fidelity.get(text)
+        if f is None:
+            return []
+        pair = f if isinstance(f, tuple) else (f, f)
+        return [
+            EpisodeOutcome(trace_id=t, score=v, steps=(StepOutcome(tool="t", source="s", fidelity=v),) * 2)
+            for t, v in zip(("a", "b"), pair, strict=True)
+        ]
+
+
+VAL_GROUPS = ["g1", "g1", "g2", "g3", "g4", "g5"]
+BASE_VAL = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
+CLEAR = [0.6, 0.7, 0.6, 0.55, 0.6, 0.5]  # wins 5, loses none
+NOISE = [0.9, 0.5, 0.2, 0.9, 0.3, 0.5]  # a higher mean from two lucky examples
+
+
+def check_guard(
+    target: CheckTarget, per_val: list[list[float]], settings: OptimizeSettings | None = None
+) -> tuple[int, str, tuple[GuardVerdict, ...]]:
+    texts = [f"t{i}" for i in range(len(per_val))]
+    scores = [sum(v) / len(v) for v in per_val]
+    return guard(target, texts, scores, per_val, VAL_GROUPS, settings or OptimizeSettings())
+
+
+def test_guard_accepts_a_clear_gain_that_holds_up_on_the_cross_check() -> None:
+    index, note, verdicts = check_guard(CheckTarget({"t0": 0.5, "t1": 0.55}), [BASE_VAL, CLEAR])
+    assert index == 1 and note.startswith("candidate 1 accepted")
+    (v,) = verdicts
+    assert v.accepted and v.val_wins == 5 and v.val_losses == 0 and v.val_lower > 0
+    assert v.check_gain == pytest.approx(0.05)
+
+
+def test_guard_keeps_the_base_when_the_gain_is_noise_or_does_not_hold_up() -> None:
+    target = CheckTarget({"t0": 0.5, "t1": 0.6})
+    index, note, verdicts = check_guard(target, [BASE_VAL, NOISE])
+    assert index == 0 and "not above noise" in note and not verdicts[0].accepted
+    assert target.checked == []  # the cross-check is not run for a gain that is noise
+    index, note, _ = check_guard(CheckTarget({"t0": 0.5, "t1": 0.45}), [BASE_VAL, CLEAR])
+    assert index == 0 and note.startswith("base kept") and "does not hold up" in note
+    index, note, verdicts = check_guard(CheckTarget({"t0": 0.5, "t1": (0.9, 0.2)}), [BASE_VAL, CLEAR])
+    assert index == 0 and "does not hold up" in note  # a mean gain carried by one trace is noise
+    assert verdicts[0].check_gain == pytest.approx(0.05) and (verdicts[0].check_lower or 0.0) < 0
+    index, _, _ = check_guard(CheckTarget({"t0": 0.5, "t1": 0.5}), [BASE_VAL, CLEAR])
+    assert index == 0  # no gain on the cross-check: the validation gain alone does not carry it
+    index, note, verdicts = check_guard(CheckTarget({}), [BASE_VAL, BASE_VAL])
+    assert index == 0 and "no candidate scored above the base" in note and verdicts == ()
+
+
+def test_guard_tries_the_next_candidate_and_is_deterministic() -> None:
+    better_but_overfit = [0.7, 0.8, 0.7, 0.65, 0.7, 0.6]
+    target = CheckTarget({"t0": 0.5, "t1": 0.4, "t2": 0.55})
+    first = check_guard(target, [BASE_VAL, better_but_overfit, CLEAR])
+    assert first[0] == 2 and [v.index for v in first[2]] == [1, 2]
+    assert check_guard(target, [BASE_VAL, better_but_overfit, CLEAR]) == first
+    only_one = OptimizeSettings(guard_candidates=1)
+    assert check_guard(target, [BASE_VAL, better_but_overfit, CLEAR], only_one)[0] == 0
+
+
+def test_guard_off_returns_the_search_best(corpus: list[Episode]) -> None:
+    split = split_episodes(corpus, 0.25, GROUP)
+    settings = OptimizeSettings(budget=200, minibatch=4, patience=10, guard=False)
+    result = optimize_offline(split.train, base=POOR, group_by=GROUP, settings=settings)
+    assert result.best_index == result.search_best_index > 0 and result.guard == "guard off"
+    guarded = run(corpus)
+    assert guarded.search_best_index == result.search_best_index and guarded.guard
+    assert guarded.best_index in (0, guarded.search_best_index) or guarded.guard_verdicts

@@ -47,8 +47,17 @@ class Target(Protocol):
         """Score ``text`` on one episode; ``train``: the episode is in the engine's own data."""
         ...
 
+    def evaluate_batch(self, text: str, episodes: Sequence[Episode], *, train: bool) -> list[EpisodeOutcome]:
+        """``evaluate`` on several episodes (a target that waits on a model runs them at once)."""
+        ...
+
     def heldout(self, text: str, episodes: Sequence[Episode]) -> tuple[float, int]:
         """(mean step fidelity, steps) on held-out episodes, with the engine fitted on all of train."""
+        ...
+
+    def crosscheck(self, text: str) -> list[EpisodeOutcome]:
+        """``text`` scored on a check independent of the validation split (the overfit guard's
+        second test), e.g. the search's train answered leak-free by group; [] when there is none."""
         ...
 
 
@@ -60,7 +69,9 @@ class OfflineTarget:
     are answered by that engine leaving their own trace out (``folds=1``), or, with ``folds`` > 1,
     leak-free by task: ``fit`` is cut into folds by ``group_by`` and each episode is answered by the
     engine fitted on the other folds. ``full_train`` (fitted
-    lazily, only for the held-out score) is what the built model learns from. Fits are cached by
+    lazily, only for the held-out score) is what the built model learns from. ``crosscheck`` (the
+    overfit guard's second test) answers every ``fit`` episode by an engine fitted on
+    ``full_train`` without that episode's group fold (``check_folds`` folds). Fits are cached by
     ``embed_dim``, the one knob that needs a refit; other changes go through ``with_config``.
     """
 
@@ -74,17 +85,22 @@ class OfflineTarget:
         *,
         group_by: str | None = None,
         folds: int = 1,
+        check_folds: int = 5,
         full_engine: OfflineEngine | None = None,
     ) -> None:
         self.base = base or OfflineConfig()
         fit = tuple(fit)
+        full = tuple(full_train) if full_train is not None else fit
         self.fold_of = _folds(fit, group_by, folds)
-        self.pools: dict[str, tuple[Episode, ...]] = {
-            "fit": fit,
-            "full": tuple(full_train) if full_train is not None else fit,
-        }
+        self.search_folds = len(set(self.fold_of.values()))
+        self.pools: dict[str, tuple[Episode, ...]] = {"fit": fit, "full": full}
         for f in sorted(set(self.fold_of.values())):
             self.pools[f"fold{f}"] = tuple(ep for ep in fit if self.fold_of[ep.trace_id] != f)
+        self.check_of = _folds(fit, group_by, check_folds, salt="wmh-check-v1") if check_folds > 1 else {}
+        for f in sorted(set(self.check_of.values())):
+            held = {ep.trace_id for ep in fit if self.check_of[ep.trace_id] == f}
+            self.pools[f"check{f}"] = tuple(ep for ep in full if ep.trace_id not in held)
+        self._fit_episodes = fit
         self._fits: dict[tuple[str, int], OfflineEngine] = {}
         if full_engine is not None:
             self._fits[("full", full_engine.config.embed_dim)] = full_engine
@@ -115,9 +131,24 @@ class OfflineTarget:
 
     def evaluate(self, text: str, episode: Episode, *, train: bool) -> EpisodeOutcome:
         fold = self.fold_of.get(episode.trace_id) if train else None
-        pool = f"fold{fold}" if fold is not None and len(self.pools) > 3 else "fit"
+        pool = f"fold{fold}" if fold is not None and self.search_folds > 1 else "fit"
         results = replay(self.engine(text, pool), [episode], set(), exclude_self=train)
         return outcome(episode, results)
+
+    def evaluate_batch(self, text: str, episodes: Sequence[Episode], *, train: bool) -> list[EpisodeOutcome]:
+        return [self.evaluate(text, ep, train=train) for ep in episodes]
+
+    def crosscheck(self, text: str) -> list[EpisodeOutcome]:
+        """Every search-train episode answered by an engine fitted on all of train (validation
+        included) but the episode's check fold of groups: leak-free by group, like the held-out
+        score, and a different question from the validation split's."""
+        if len(set(self.check_of.values())) < 2:
+            return []
+        text = self.validate(text)
+        return [
+            outcome(ep, replay(self.engine(text, f"check{self.check_of[ep.trace_id]}"), [ep], set()))
+            for ep in self._fit_episodes
+        ]
 
     def heldout(self, text: str, episodes: Sequence[Episode]) -> tuple[float, int]:
         results = replay(self.engine(self.validate(text), "full"), episodes, set())
@@ -126,9 +157,11 @@ class OfflineTarget:
         return sum(r.grade.fidelity for r in results) / len(results), len(results)
 
 
-def _folds(episodes: Sequence[Episode], group_by: str | None, folds: int) -> dict[str, int]:
+def _folds(
+    episodes: Sequence[Episode], group_by: str | None, folds: int, salt: str = "wmh-fold-v1"
+) -> dict[str, int]:
     """Trace id → fold: groups ranked by a stable hash, dealt round-robin into ``folds``."""
-    keys = sorted({ep.group_key(group_by) for ep in episodes}, key=lambda k: (bucket(k, "wmh-fold-v1"), k))
+    keys = sorted({ep.group_key(group_by) for ep in episodes}, key=lambda k: (bucket(k, salt), k))
     n = max(1, min(folds, len(keys)))
     rank = {k: i % n for i, k in enumerate(keys)}
     return {ep.trace_id: rank[ep.group_key(group_by)] for ep in episodes}

@@ -88,6 +88,24 @@ class FrontierEntry(Frozen):
     val_scores: dict[str, float] = Field(description="Score per validation example (trace id)")
 
 
+class GuardVerdict(Frozen):
+    """The overfit guard on one candidate: a paired test on validation, then the cross-check."""
+
+    index: int = Field(description="The candidate's index (0 is the base)")
+    val_gain: float = Field(description="Mean validation score minus the base's")
+    val_wins: int = Field(description="Validation examples it scores higher than the base")
+    val_losses: int = Field(description="Validation examples it scores lower than the base")
+    val_lower: float = Field(description="Lower confidence bound of the gain (paired bootstrap over groups)")
+    check_gain: float | None = Field(
+        default=None, description="Step fidelity minus the base's on the cross-check (None: not run)"
+    )
+    check_lower: float | None = Field(default=None, description="Lower confidence bound of ``check_gain``")
+    check_wins: int = 0
+    check_losses: int = 0
+    accepted: bool = False
+    reason: str = ""
+
+
 class OptimizeResult(Frozen):
     """What one optimization run found. JSON-serializable; saved with the model."""
 
@@ -111,6 +129,11 @@ class OptimizeResult(Frozen):
     heldout_score_base: float | None = None
     heldout_score_best: float | None = None
     heldout_steps: int | None = None
+    search_best_index: int = Field(
+        default=0, description="The candidate with the best validation score, before the overfit guard"
+    )
+    guard: str = Field(default="", description="What the overfit guard decided, and why")
+    guard_verdicts: tuple[GuardVerdict, ...] = ()
     resumed: bool = Field(default=False, description="Continued a run found in the run directory")
     run_dir: str | None = None
 
