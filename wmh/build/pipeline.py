@@ -17,15 +17,26 @@ from wmh.engine.base import Engine
 from wmh.engine.baseline import ReplayBaseline
 from wmh.engine.choice import EngineChoice, close_engine, make_engine
 from wmh.engine.files import write_episodes, write_tools
+from wmh.engine.loader import ENV_PROMPT_FILE
 from wmh.engine.offline import OfflineEngine, fit_offline
 from wmh.engine.offline_config import OfflineConfig
 from wmh.eval.run import EvalReport, replay, report, seen_pairs
 from wmh.ingest import IngestResult, ingest_files
-from wmh.optimize import DEFAULT_BUDGET, OFFLINE_COMPONENT, OptimizeResult, OptimizeSettings, optimize_offline
+from wmh.optimize import (
+    DEFAULT_BUDGET,
+    OFFLINE_COMPONENT,
+    PROMPT_COMPONENT,
+    OptimizeResult,
+    OptimizeSettings,
+    optimize_offline,
+    optimize_prompt,
+)
 from wmh.optimize import Progress as OptimizeProgress
-from wmh.providers import create_provider
+from wmh.providers import LLM, LLMConfig, create_provider
 
 OPTIMIZE_FILE = "optimize.json"
+OPTIMIZE_PROMPT_FILE = "optimize-prompt.json"
+DEFAULT_PROMPT_BUDGET = 100
 
 
 class BuildRequest(Frozen):
@@ -35,6 +46,11 @@ class BuildRequest(Frozen):
     holdout: float = Field(default=0.2, ge=0.0, lt=1.0)
     budget: int = Field(default=DEFAULT_BUDGET, ge=0, description="GEPA metric calls; 0 skips optimization")
     engine: EngineChoice = Field(default_factory=EngineChoice, description="The engine recorded in the model")
+    prompt_budget: int = Field(
+        default=DEFAULT_PROMPT_BUDGET,
+        ge=0,
+        description="Metric calls (episodes) for the environment-prompt search",
+    )
 
 
 class BuildSummary(Frozen):
@@ -74,7 +90,10 @@ def build_world_model(
             OfflineConfig.model_validate_json(optimized.best_candidate[OFFLINE_COMPONENT])
         )
     tools = collect_tools(ingested.episodes)
-    answering, _ = make_engine(request.engine, engine, tools, store.root / "llm-cache")
+    prompt_result, prompt_warnings = _optimize_prompt(request, engine, tools, split, store, progress)
+    warnings += prompt_warnings
+    env_prompt = prompt_result.best_candidate[PROMPT_COMPONENT] if prompt_result else None
+    answering, _ = make_engine(request.engine, engine, tools, store.root / "llm-cache", env_prompt=env_prompt)
     try:
         evaluation, baseline = _score(answering, split, progress, workers=1 if answering is engine else 16)
     finally:
@@ -87,12 +106,61 @@ def build_world_model(
         write_tools(directory / "tools.json", tools)
         if optimized is not None:
             (directory / OPTIMIZE_FILE).write_text(optimized.model_dump_json(indent=2))
-        return _manifest(request, ingested, split, tools, evaluation, baseline, optimized)
+        if prompt_result is not None:
+            (directory / OPTIMIZE_PROMPT_FILE).write_text(prompt_result.model_dump_json(indent=2))
+            (directory / ENV_PROMPT_FILE).write_text(prompt_result.best_candidate[PROMPT_COMPONENT])
+        manifest = _manifest(request, ingested, split, tools, evaluation, baseline, optimized)
+        return manifest.model_copy(update={"prompt_optimization": _optimization_info(prompt_result)})
 
     progress.phase("saving")
     path = store.write(request.name, fill)
     manifest = store.manifest(request.name)
     return BuildSummary(manifest=manifest, path=str(path), problems=ingested.problems, warnings=warnings)
+
+
+def _optimize_prompt(
+    request: BuildRequest,
+    engine: OfflineEngine,
+    tools: Sequence[ToolDef],
+    split: Split,
+    store: WorldModelStore,
+    progress: Progress,
+) -> tuple[OptimizeResult | None, tuple[str, ...]]:
+    """GEPA over the LLM engine's environment prompt (llm and hybrid engines only)."""
+    if request.engine.kind == "offline" or request.prompt_budget == 0:
+        return None, ()
+    progress.phase("optimizing the prompt (GEPA)", request.prompt_budget)
+    llm = LLM(
+        create_provider(request.engine.provider or "", model=request.engine.model),
+        LLMConfig(cache_dir=store.root / "llm-cache"),
+    )
+    try:
+        result = optimize_prompt(
+            split.train,
+            llm=llm,
+            offline_engine=engine,
+            tools=tools,
+            heldout=split.heldout or None,
+            group_by=split.group_by,
+            settings=OptimizeSettings(budget=request.prompt_budget),
+            run_dir=store.root / "runs" / request.name / "optimize-prompt",
+            on_progress=_advance_to(progress, request.prompt_budget),
+        )
+    except UserInputError as exc:
+        return None, (f"prompt optimization skipped: {exc}; the default prompt was kept",)
+    return result, ()
+
+
+def _advance_to(progress: Progress, budget: int) -> Callable[[OptimizeProgress], None]:
+    done = 0
+
+    def on_progress(p: OptimizeProgress) -> None:
+        nonlocal done
+        now = min(p.metric_calls, budget)
+        progress.advance(max(0, now - done))
+        done = max(done, now)
+
+    return on_progress
 
 
 def _optimize(
@@ -102,13 +170,7 @@ def _optimize(
     if request.budget == 0:
         return None, ()
     progress.phase("optimizing (GEPA)", request.budget)
-    done = 0
-
-    def on_progress(p: OptimizeProgress) -> None:
-        nonlocal done
-        progress.advance(max(0, min(p.metric_calls, request.budget) - done))
-        done = max(done, min(p.metric_calls, request.budget))
-
+    on_progress = _advance_to(progress, request.budget)
     try:
         result = optimize_offline(
             split.train,
@@ -227,4 +289,5 @@ def _optimization_info(result: OptimizeResult | None) -> OptimizationInfo | None
         heldout_base=result.heldout_score_base,
         heldout_best=result.heldout_score_best,
         improved=result.improved,
+        guard=result.guard,
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from wmh.build.pipeline import BuildRequest, BuildSummary, build_world_model
+from wmh.build.pipeline import DEFAULT_PROMPT_BUDGET, BuildRequest, BuildSummary, build_world_model
 from wmh.cli.common import (
     EngineOption,
     ModelOption,
@@ -39,6 +39,12 @@ def build(
     budget: Annotated[
         int, typer.Option("--budget", envvar="WMH_BUDGET", help="GEPA metric calls (0 skips optimization).")
     ] = DEFAULT_BUDGET,
+    prompt_budget: Annotated[
+        int,
+        typer.Option(
+            "--prompt-budget", help="GEPA episodes for the LLM environment prompt (llm/hybrid; 0 skips)."
+        ),
+    ] = DEFAULT_PROMPT_BUDGET,
     no_interactive: Annotated[bool, typer.Option("--no-interactive", help="Never prompt.")] = False,
     from_collected: Annotated[
         bool,
@@ -65,6 +71,7 @@ def build(
         holdout=holdout,
         budget=budget,
         engine=resolve_choice(engine, provider, model),
+        prompt_budget=prompt_budget,
     )
     with RichProgress() as progress:
         summary = build_world_model(request, store_for(root), progress)

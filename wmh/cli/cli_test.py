@@ -288,3 +288,36 @@ def test_build_records_the_engine_and_play_uses_it(tmp_path: Path, monkeypatch: 
     assert "hybrid engine" in played.output and "by the model" in played.output
     offline = runner.invoke(app, ["play", "-n", "h", "--engine", "offline", "--root", root], input=":quit\n")
     assert "offline engine" in offline.output
+
+
+def test_llm_build_optimizes_and_saves_the_prompt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    traces = write_traces(tmp_path / "t.jsonl", n=40)
+    script = tmp_path / "script.jsonl"
+    reply = orjson.dumps({"content": "from the model", "is_error": False, "state_note": ""}).decode()
+    script.write_text("\n".join([orjson.dumps(reply).decode()] * 3000) + "\n")
+    monkeypatch.setenv("WMH_SCRIPTED_FILE", str(script))
+    root = tmp_path / "r"
+    built = runner.invoke(
+        app,
+        [
+            "build",
+            "-n",
+            "p",
+            "-f",
+            str(traces),
+            "--provider",
+            "scripted",
+            "--budget",
+            "0",
+            "--prompt-budget",
+            "30",
+            "--root",
+            str(root),
+        ],
+    )
+    assert built.exit_code == 0, built.output
+    model = next((root / "models" / "p").glob("v-*"))
+    manifest = orjson.loads((model / "manifest.json").read_bytes())
+    assert manifest["engine"] == "llm" and manifest["prompt_optimization"]["rollouts"] > 0
+    assert (model / "env_prompt.txt").read_text().strip()
+    assert (model / "optimize-prompt.json").is_file()

@@ -50,6 +50,7 @@ class OptimizationInfo(Frozen):
     heldout_base: float | None = None
     heldout_best: float | None = None
     improved: bool = False
+    guard: str = Field(default="", description="Why the overfit guard kept or rejected the search's best")
 
 
 class Manifest(Frozen):
@@ -69,6 +70,9 @@ class Manifest(Frozen):
     split: SplitInfo = Field(default_factory=SplitInfo)
     metrics: Metrics = Field(default_factory=Metrics)
     optimization: OptimizationInfo | None = None
+    prompt_optimization: OptimizationInfo | None = Field(
+        default=None, description="The environment-prompt search, for llm and hybrid engines"
+    )
 
 
 def parse_manifest(raw: bytes, where: str) -> Manifest:

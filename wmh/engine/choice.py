@@ -55,17 +55,23 @@ def make_engine(
     tools: Sequence[ToolDef],
     cache_dir: Path,
     provider_errors: Literal["observe", "raise"] = "observe",
+    env_prompt: str | None = None,
 ) -> tuple[Engine, Provider]:
     """The engine a choice names, over a fitted offline engine; LLM answers are cached in ``cache_dir``.
 
     ``provider_errors``: "observe" turns a failed model call into a simulator-failure observation
     (an eval goes on); "raise" raises it (a server answers 502 and leaves the session unchanged).
+    ``env_prompt``: the environment prompt (an optimized one saved with the model), else the default.
     """
     if choice.kind == "offline":
         return offline, create_provider("offline")
     provider = create_provider(choice.provider or "", model=choice.model)
     llm = LLM(provider, LLMConfig(cache_dir=cache_dir))
     config = LLMEngineConfig(provider_errors=provider_errors)
+    if env_prompt:
+        config = config.model_copy(
+            update={"prompt": config.prompt.model_copy(update={"env_prompt": env_prompt})}
+        )
     return build_engine(choice.kind, offline, tools, llm, config=config), provider
 
 

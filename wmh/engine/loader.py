@@ -16,6 +16,8 @@ from wmh.engine.sessions import SessionStore
 from wmh.engine.world_model import WorldModel
 from wmh.providers import Provider
 
+ENV_PROMPT_FILE = "env_prompt.txt"
+
 
 def read_manifest(path: Path) -> Manifest:
     file = Path(path) / MANIFEST
@@ -43,7 +45,11 @@ def load_world_model(
     choice = engine or recorded_choice(manifest)
     tools = read_tools(path / "tools.json")
     cache = cache_dir or path.resolve().parents[2] / "llm-cache"
-    answering, provider = make_engine(choice, load_offline(path / "engine"), tools, cache, provider_errors)
+    prompt_file = path / ENV_PROMPT_FILE
+    env_prompt = prompt_file.read_text() if prompt_file.is_file() else None
+    answering, provider = make_engine(
+        choice, load_offline(path / "engine"), tools, cache, provider_errors, env_prompt=env_prompt
+    )
     return WorldModel(manifest.name, answering, tools, sessions), provider
 
 
