@@ -40,6 +40,7 @@ SOURCE_STRATEGIES: dict[str, tuple[str, ...]] = {
     "error": ("novel_error", "shape_error"),  # both answer with the tool's learned error
     "patch": ("template",),
     "template": ("template",),
+    "collect": ("collect",),
     "analogy": ("analogy",),
 }
 THRESHOLD = {
