@@ -16,6 +16,11 @@ Strategies (``offline_strategies``), tried in ``OfflineConfig.strategy_order`` (
 - sticky_error / shape_error / novel_error: the tool's recorded failure, when an earlier error in
   the session still applies, when an argument has a form that fails, or when a value was never
   shown anywhere (not-found errors, with the value carried in);
+- numeric_check: the tool's failure showing two numbers (e.g. a sum paid against a total), when the
+  numbers a call pays differ from the total a learned linear sum computes from the arguments and the
+  objects the session read (joined to the call's list items); when they agree, the call is taken to
+  succeed and later strategies answer it. Silent where a number the rule needs is missing, or where an
+  argument number that never varied in train differs;
 - template: an object patched from the session's object (``patch``) or built from the arguments,
   fields joined from what the session read (``template``);
 - collect: a search answer listing every object recorded elsewhere (or read in the session) that

@@ -22,6 +22,7 @@ STRATEGIES = (
     "sticky_error",
     "novel_error",
     "shape_error",
+    "numeric_check",
     "template",
     "collect",
     "analogy",
@@ -128,6 +129,13 @@ class OfflineConfig(Frozen):
     )
     novel_error_min_rate: float = Field(
         default=0.6, ge=0.0, le=1.0, description="Fail on a never-seen value if such calls failed this often"
+    )
+    numeric_check_min_accuracy: float = Field(
+        default=0.8,
+        ge=0.0,
+        le=1.0,
+        description="Decide failure by a learned numeric check (the numbers a call pays against the total "
+        "computed from what the session read) when it computed this share of train totals exactly",
     )
     shape_error_min_rate: float = Field(
         default=0.6,

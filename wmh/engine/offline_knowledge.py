@@ -159,6 +159,21 @@ class OwnerRule(Frozen):
     support: int = Field(description="Calls with an owner in the session")
 
 
+class NumericCheckRule(Frozen):
+    """The tool fails with ``template`` when the number ``paid`` (of the arguments) differs from the
+    total the rule computes (a linear sum of ``terms`` over ``check_features``); a call whose numbers
+    agree succeeds. Learned from the failures whose text shows both numbers and the successes."""
+
+    paid: str = Field(description="Feature of the arguments the call pays (see check_features)")
+    terms: tuple[tuple[str, float], ...] = Field(description="(feature, coefficient) summed into the total")
+    template: str = Field(description="The error text, with {total} and {paid} where the numbers go")
+    fixed: tuple[tuple[str, float], ...] = Field(
+        default=(), description="Argument numbers the same on every train call: another value is untested"
+    )
+    accuracy: float = Field(description="Share of the rule's train calls whose total it computed exactly")
+    support: int = Field(description="Train calls behind the rule")
+
+
 class Calibration(Frozen):
     """Train calls answered as if unseen (their task left out): how analogies fared against the most
     common answer, by how similar the nearest recorded call was."""
@@ -199,6 +214,7 @@ class ToolKnowledge(Frozen):
     novel_errors: tuple[NovelErrorRule, ...] = ()
     sticky_errors: tuple[StickyErrorRule, ...] = ()
     shape_errors: tuple[ShapeErrorRule, ...] = ()
+    numeric_check: NumericCheckRule | None = None
     retry_success: float = Field(
         default=0.0, description="Share of changed calls after a failure that succeeded"
     )
@@ -309,6 +325,7 @@ def _rules(
         "novel_errors": novelty.rules(exs),
         "sticky_errors": _sticky_rules(episodes, tool) if fails else (),
         "shape_errors": _shape_rules(exs) if fails else (),
+        "numeric_check": _numeric_check_rule(episodes, exs) if fails else None,
         "collect": _collect_rule(exs),
         "owner": _owner_rule(episodes, exs),
         "spelled": _spelled(exs),
@@ -1248,3 +1265,195 @@ def _answer_strings(step: Step) -> set[str]:
     if ok:
         return set(strings(value))
     return set(step.observation.content.split())
+
+
+# ---- numeric checks: a call fails when the numbers it pays do not add up to what it costs -------------
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
+CHECK_MIN_ACCURACY = 0.75  # rules this good are kept; the config decides which answer
+CHECK_MAX_TERMS = 4
+CHECK_CALLS_PER_TERM = 5  # fewer calls behind each term of a total: the terms fit those calls, not a rule
+
+
+def check_features(args: dict[str, Json], objects: Sequence[dict[str, Json]]) -> dict[str, float]:
+    """Numbers a call's total may be computed from: the arguments' numbers (``numeric_features``), one
+    indicator per string argument value, and for a list argument of objects the sums over its items of
+    the numbers of the objects read earlier that agree with each item (``join:arg.field``, a nested
+    field keyed by an argument's value written ``@arg``); each also times each list's length."""
+    out = numeric_features(args, {}, None)
+    for k, v in args.items():
+        if isinstance(v, str) and len(v) <= 40:
+            out[f"is:{k}={v}"] = 1.0
+        items = [i for i in v if isinstance(i, dict)] if isinstance(v, list) else []
+        if not isinstance(v, list) or not items or len(items) != len(v):
+            continue
+        sums: dict[str, float] | None = None
+        for item in items:
+            leaves = _joined_leaves(item, objects, args)
+            sums = (
+                dict(leaves) if sums is None else {n: s + leaves[n] for n, s in sums.items() if n in leaves}
+            )
+        out.update({f"join:{k}.{n}": s for n, s in (sums or {}).items()})
+    counts = [(n, c) for n, c in out.items() if n.startswith("len:")]
+    for n, x in list(out.items()):
+        if not n.startswith("len:"):
+            for z, c in counts:
+                out[f"{n}*{z}"] = x * c
+    return out
+
+
+def _joined_leaves(
+    item: dict[str, Json], objects: Sequence[dict[str, Json]], args: dict[str, Json]
+) -> dict[str, float]:
+    """The numbers of the objects agreeing with ``item`` on at least one shared field (none disagreeing),
+    each taken from the object sharing the most fields (the latest among equals)."""
+    agreeing: list[tuple[int, int, dict[str, Json]]] = []
+    for i, obj in enumerate(objects):
+        shared = [k for k in item if k in obj]
+        if shared and obj is not item and all(obj[k] == item[k] for k in shared):
+            agreeing.append((-len(shared), i, obj))
+    out: dict[str, float] = {}
+    for _, _, obj in sorted(agreeing, key=lambda t: (t[0], t[1])):
+        for name, value in _number_leaves(obj, args).items():
+            out.setdefault(name, value)
+    return out
+
+
+def _number_leaves(obj: dict[str, Json], args: dict[str, Json]) -> dict[str, float]:
+    by_value = {v: k for k, v in args.items() if isinstance(v, str)}
+    out: dict[str, float] = {}
+    for k, v in obj.items():
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            out[k] = v
+        elif isinstance(v, dict):
+            for k2, v2 in v.items():
+                if isinstance(v2, int | float) and not isinstance(v2, bool) and k2 in by_value:
+                    out[f"{k}.@{by_value[k2]}"] = v2
+    return out
+
+
+def check_total(rule: NumericCheckRule, features: dict[str, float]) -> float | None:
+    """The total the rule computes; None when a number it needs is missing or a number every train
+    call had the same differs (the rule never saw what that changes)."""
+    if any(n not in features for n, _ in rule.terms):
+        return None
+    if any(n in features and not _same(features[n], v) for n, v in rule.fixed):
+        return None
+    return sum(c * features[n] for n, c in rule.terms)
+
+
+def format_number(value: float) -> str:
+    return str(round(value)) if abs(value - round(value)) < 1e-6 else str(round(value, 2))
+
+
+def _numeric_check_rule(episodes: Sequence[Episode], exs: Sequence[_Ex]) -> NumericCheckRule | None:
+    """The failure shown with two numbers, one of them a number of the arguments, whose other number
+    (the total) a linear sum of ``check_features`` computes on its calls and equals the paid number on
+    the tool's successes."""
+    texts: Counter[str] = Counter()
+    for x in exs:
+        o = x.step.observation
+        if o.is_error and len(_NUMBER.findall(o.content)) == 2:
+            texts[_NUMBER.sub("#", o.content)] += 1
+    if not texts:
+        return None
+    shape, n = texts.most_common(1)[0]
+    if n < 2:
+        return None
+    failed = [
+        x
+        for x in exs
+        if x.step.observation.is_error and _NUMBER.sub("#", x.step.observation.content) == shape
+    ]
+    # which argument number the text shows, and in which place
+    votes: Counter[tuple[str, int]] = Counter()
+    for x in failed:
+        nums = [float(v) for v in _NUMBER.findall(x.step.observation.content)]
+        for name, value in numeric_features(dict(x.step.action.arguments), {}, None).items():
+            votes.update((name, i) for i, v in enumerate(nums) if _same(v, value))
+    if not votes:
+        return None
+    (paid, place), hits = votes.most_common(1)[0]
+    if hits < CHECK_MIN_ACCURACY * len(failed):
+        return None
+    rows: list[tuple[dict[str, float], float]] = []
+    for x in exs:
+        o, args = x.step.observation, dict(x.step.action.arguments)
+        if o.is_error and _NUMBER.sub("#", o.content) != shape:
+            continue
+        features = check_features(args, earlier_objects(episodes[x.ep], x.pos))
+        if paid not in features:
+            continue
+        total = float(_NUMBER.findall(o.content)[1 - place]) if o.is_error else features[paid]
+        rows.append((features, total))
+    if len(rows) < 4:
+        return None
+    terms, accuracy, support = _fit_terms(rows, exclude=paid)
+    if not terms or accuracy < CHECK_MIN_ACCURACY or support < CHECK_CALLS_PER_TERM * len(terms):
+        return None
+    parts = _NUMBER.split(failed[0].step.observation.content)
+    holes = ["{paid}", "{total}"] if place == 0 else ["{total}", "{paid}"]
+    template = parts[0] + holes[0] + parts[1] + holes[1] + parts[2]
+    values: dict[str, set[float]] = defaultdict(set)
+    for features, _ in rows:
+        for name, value in features.items():
+            if name.startswith("arg."):
+                values[name].add(value)
+    fixed = tuple((n, next(iter(v))) for n, v in sorted(values.items()) if len(v) == 1)
+    return NumericCheckRule(
+        paid=paid, terms=terms, template=template, fixed=fixed, accuracy=accuracy, support=support
+    )
+
+
+def _robust_fit(a: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int]:
+    """Coefficients computing the most of ``y`` exactly from ``a``: least squares refitted on the calls
+    it fits best (a few totals may follow another rule), each also tried rounded to whole numbers."""
+    keep = np.ones(len(y), dtype=bool)
+    best: tuple[np.ndarray, int] = (np.zeros(a.shape[1]), -1)
+    for _ in range(4):
+        if keep.sum() < a.shape[1]:
+            break
+        coef = np.linalg.lstsq(a[keep], y[keep], rcond=None)[0]
+        for c in (np.round(coef, 4), np.round(coef)):
+            exact = int(np.sum(np.abs(a @ c - y) <= 1e-3 * np.maximum(1.0, np.abs(y))))
+            if exact > best[1]:
+                best = (c, exact)
+        residual = np.abs(a @ coef - y)
+        keep = residual <= np.quantile(residual, 0.75)
+    return best
+
+
+def _fit_terms(
+    rows: Sequence[tuple[dict[str, float], float]], exclude: str
+) -> tuple[tuple[tuple[str, float], ...], float, int]:
+    """Greedily chosen features (at most CHECK_MAX_TERMS, each known on at least half the calls) whose
+    least-squares sum computes the most totals exactly; with its share of exact totals among the calls
+    it applies to, and their number."""
+    present: Counter[str] = Counter(n for f, _ in rows for n in f)
+    candidates = sorted(
+        n for n, c in present.items() if 2 * c >= len(rows) and n != exclude and exclude not in n
+    )
+    chosen: list[str] = []
+    best: tuple[int, float, int, tuple[tuple[str, float], ...]] = (0, 0.0, 0, ())
+    for _ in range(CHECK_MAX_TERMS):
+        round_best = best
+        for c in candidates:
+            if c in chosen:
+                continue
+            names = [*chosen, c]
+            usable = [(f, y) for f, y in rows if all(n in f for n in names)]
+            if 2 * len(usable) < len(rows):
+                continue
+            a = np.asarray([[f[n] for n in names] for f, _ in usable], dtype=np.float64)
+            y = np.asarray([t for _, t in usable], dtype=np.float64)
+            coef, exact = _robust_fit(a, y)
+            if exact > round_best[0]:
+                terms = tuple(zip(names, coef.tolist(), strict=True))
+                round_best = (exact, exact / len(usable), len(usable), terms)
+        if round_best is best:
+            break
+        best = round_best
+        chosen = [n for n, _ in best[3]]
+        if best[1] >= 0.999:
+            break
+    return best[3], best[1], best[2]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from pydantic import JsonValue
 
 from wmh.core.types import Episode, SessionState, Step, Turn
-from wmh.engine.offline import OfflineEngine, fit_offline
-from wmh.engine.offline_knowledge import Calibration
+from wmh.engine.offline import OfflineEngine, fit_offline, load_offline
+from wmh.engine.offline_knowledge import Calibration, NumericCheckRule, check_total
 from wmh.engine.offline_test import act, step
 
 
@@ -146,3 +147,56 @@ def test_appended_amount_is_learned_arithmetic() -> None:
     assert json.loads(obs.content) == order(
         "N", 10, [{"method": "card", "amount": 10}, {"method": "gift", "amount": 7}]
     )
+
+
+def test_payment_that_does_not_add_up_fails_with_the_numbers(tmp_path: Path) -> None:
+    """A purchase fails when its payments do not sum to the joined prices times the buyers (learned from
+    failures showing both numbers and from successes), and succeeds when they do."""
+
+    def search(i: int, price: int) -> Step:
+        return step("search", [{"sku": f"S{i}", "prices": {"std": price, "gold": 999}}], q=f"q{i}")
+
+    def buy(i: int, people: int, paid: int, total: int) -> Step:
+        args: dict[str, JsonValue] = {
+            "tier": "std",
+            "items": [{"sku": f"S{i}"}],
+            "people": [{"name": f"p{j}"} for j in range(people)],
+            "payments": [{"method": "card", "amount": paid}],
+        }
+        if paid != total:
+            return step("buy", f"Error: total is {total}, but paid {paid}", True, **args)
+        return step("buy", {"order": "OK1", "sku": f"S{i}"}, False, **args)
+
+    eps = []
+    for i in range(10):
+        price, people = 40 + 7 * i, 1 + i % 3
+        total = price * people
+        paid = total if i % 2 else total - 5
+        eps.append(
+            Episode(trace_id=f"b{i}", task=f"buy {i}", steps=(search(i, price), buy(i, people, paid, total)))
+        )
+    engine = fit_offline(eps)
+    rule = engine.knowledge["buy"].numeric_check
+    assert rule is not None and rule.accuracy == 1.0
+    assert rule.template == "Error: total is {total}, but paid {paid}"
+    seen = search(77, 123)
+    wrong = buy(77, 2, 200, 246).action
+    obs = engine.answer(session(seen), wrong)
+    assert (
+        obs.is_error and obs.source == "numeric-check" and obs.content == "Error: total is 246, but paid 200"
+    )
+    right = engine.answer(session(seen), buy(77, 2, 246, 246).action)
+    assert not right.is_error
+    unread = engine.answer(session(), wrong)  # no price read: the check stays silent
+    assert unread.source != "numeric-check"
+    engine.save(tmp_path / "m")
+    assert load_offline(tmp_path / "m").knowledge["buy"].numeric_check == rule
+
+
+def test_numeric_check_abstains_where_train_never_varied() -> None:
+    rule = NumericCheckRule(
+        paid="p", terms=(("x", 2.0),), template="", fixed=(("arg.bags", 0.0),), accuracy=1.0, support=9
+    )
+    assert check_total(rule, {"x": 5.0, "arg.bags": 0.0}) == 10.0
+    assert check_total(rule, {"x": 5.0, "arg.bags": 1.0}) is None  # a number the rule never saw change
+    assert check_total(rule, {"arg.bags": 0.0}) is None

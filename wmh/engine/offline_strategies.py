@@ -33,7 +33,10 @@ from wmh.engine.offline_knowledge import (
     ToolKnowledge,
     arg_values,
     arg_words,
+    check_features,
+    check_total,
     evaluate_formula,
+    format_number,
     numeric_features,
     owner_leaves,
     owners_before,
@@ -59,6 +62,7 @@ class Query:
     cfg: OfflineConfig
     exclude_more: frozenset[int] = frozenset()
     skip_row: int = -1
+    succeeds: bool = False  # a numeric check found the call's numbers add up: it does not fail
     _neighbors: list[tuple[float, float, int]] | None = field(default=None)
 
     def neighbors(self) -> list[tuple[float, float, int]]:
@@ -81,7 +85,7 @@ class Query:
         if self.knowledge.prior_hits > self.knowledge.vote_hits >= 0:
             # on calibration calls the tool's error rate foretold failures better than its nearest calls
             err_weight, ok_weight = self.knowledge.error_rate, 1 - self.knowledge.error_rate
-        is_error = err_weight > ok_weight and not self.retrying()
+        is_error = err_weight > ok_weight and not self.succeeds and not self.retrying()
         for _, _, rec in found:
             if bool(self.engine.rec_err[rec]) == is_error:
                 return rec, is_error
@@ -186,6 +190,23 @@ def novel_error(q: Query) -> Observation | None:
                     content=rule.template.replace("{value}", value), is_error=True, source="error"
                 )
     return None
+
+
+def numeric_check(q: Query) -> Observation | None:
+    """The tool's numeric failure when the numbers the call pays do not add up to the total computed from
+    what the session read; when they do, the call is marked to succeed (later strategies answer)."""
+    rule = q.knowledge.numeric_check
+    if rule is None or rule.accuracy < q.cfg.numeric_check_min_accuracy or rule.support < q.cfg.min_support:
+        return None
+    features = check_features(q.args, list(q.view.objects()))
+    paid, total = features.get(rule.paid), check_total(rule, features)
+    if paid is None or total is None:
+        return None
+    if abs(paid - total) <= 1e-3 * max(1.0, abs(total)):
+        q.succeeds = True
+        return None
+    text = rule.template.replace("{total}", format_number(total)).replace("{paid}", format_number(paid))
+    return Observation(content=text, is_error=True, source="numeric-check")
 
 
 def template(q: Query) -> Observation | None:
@@ -495,6 +516,7 @@ STRATEGY_FUNCTIONS: dict[str, Strategy] = {
     "sticky_error": sticky_error,
     "novel_error": novel_error,
     "shape_error": shape_error,
+    "numeric_check": numeric_check,
     "template": template,
     "collect": collect,
     "analogy": analogy,
