@@ -172,6 +172,25 @@ class NumericCheckRule(Frozen):
     )
     accuracy: float = Field(description="Share of the rule's train calls whose total it computed exactly")
     support: int = Field(description="Train calls behind the rule")
+    other_error_rate: float = Field(
+        default=0.0, description="Share of the tool's calls that failed with another text"
+    )
+
+    def explains(self, text: str) -> bool:
+        """Whether ``text`` is this rule's failure (with whatever numbers)."""
+        shape = self.template.replace("{total}", "#").replace("{paid}", "#")
+        return _NUMBER.sub("#", text) == shape
+
+    def shown_total(self, text: str) -> float | None:
+        """The total this rule's failure ``text`` showed (None if ``text`` is not that failure)."""
+        if not self.explains(text):
+            return None
+        numbers = _NUMBER.findall(text)
+        return float(numbers[0 if self.template.index("{total}") < self.template.index("{paid}") else 1])
+
+    def paid_arg(self) -> str:
+        """The argument the paid number comes from."""
+        return self.paid.split(":", 1)[-1].removeprefix("arg.").split(".", 1)[0]
 
 
 class Calibration(Frozen):
@@ -1400,8 +1419,17 @@ def _numeric_check_rule(episodes: Sequence[Episode], exs: Sequence[_Ex]) -> Nume
             if name.startswith("arg."):
                 values[name].add(value)
     fixed = tuple((n, next(iter(v))) for n, v in sorted(values.items()) if len(v) == 1)
+    others = sum(
+        x.step.observation.is_error and _NUMBER.sub("#", x.step.observation.content) != shape for x in exs
+    )
     return NumericCheckRule(
-        paid=paid, terms=terms, template=template, fixed=fixed, accuracy=accuracy, support=support
+        paid=paid,
+        terms=terms,
+        template=template,
+        fixed=fixed,
+        accuracy=accuracy,
+        support=support,
+        other_error_rate=others / len(exs),
     )
 
 

@@ -149,33 +149,41 @@ def test_appended_amount_is_learned_arithmetic() -> None:
     )
 
 
-def test_payment_that_does_not_add_up_fails_with_the_numbers(tmp_path: Path) -> None:
-    """A purchase fails when its payments do not sum to the joined prices times the buyers (learned from
-    failures showing both numbers and from successes), and succeeds when they do."""
+def _search(i: int, price: int) -> Step:
+    return step("search", [{"sku": f"S{i}", "prices": {"std": price, "gold": 999}}], q=f"q{i}")
 
-    def search(i: int, price: int) -> Step:
-        return step("search", [{"sku": f"S{i}", "prices": {"std": price, "gold": 999}}], q=f"q{i}")
 
-    def buy(i: int, people: int, paid: int, total: int) -> Step:
-        args: dict[str, JsonValue] = {
-            "tier": "std",
-            "items": [{"sku": f"S{i}"}],
-            "people": [{"name": f"p{j}"} for j in range(people)],
-            "payments": [{"method": "card", "amount": paid}],
-        }
-        if paid != total:
-            return step("buy", f"Error: total is {total}, but paid {paid}", True, **args)
-        return step("buy", {"order": "OK1", "sku": f"S{i}"}, False, **args)
+def _buy(i: int, people: int, paid: int, total: int, **more: JsonValue) -> Step:
+    args: dict[str, JsonValue] = {
+        "tier": "std",
+        "items": [{"sku": f"S{i}"}],
+        "people": [{"name": f"p{j}"} for j in range(people)],
+        "payments": [{"method": "card", "amount": paid}],
+        **more,
+    }
+    if paid != total:
+        return step("buy", f"Error: total is {total}, but paid {paid}", True, **args)
+    return step("buy", {"order": "OK1", "sku": f"S{i}"}, False, **args)
 
+
+def _buy_episodes(short_every: int = 2, **more: JsonValue) -> list[Episode]:
+    """Ten purchases, all but every ``short_every``-th one paying 5 short of the joined price times the
+    buyers."""
     eps = []
     for i in range(10):
         price, people = 40 + 7 * i, 1 + i % 3
         total = price * people
-        paid = total if i % 2 else total - 5
-        eps.append(
-            Episode(trace_id=f"b{i}", task=f"buy {i}", steps=(search(i, price), buy(i, people, paid, total)))
-        )
-    engine = fit_offline(eps)
+        paid = total - 5 if i % short_every else total
+        steps = (_search(i, price), _buy(i, people, paid, total, **more))
+        eps.append(Episode(trace_id=f"b{i}", task=f"buy {i}", steps=steps))
+    return eps
+
+
+def test_payment_that_does_not_add_up_fails_with_the_numbers(tmp_path: Path) -> None:
+    """A purchase fails when its payments do not sum to the joined prices times the buyers (learned from
+    failures showing both numbers and from successes), and succeeds when they do."""
+    search, buy = _search, _buy
+    engine = fit_offline(_buy_episodes())
     rule = engine.knowledge["buy"].numeric_check
     assert rule is not None and rule.accuracy == 1.0
     assert rule.template == "Error: total is {total}, but paid {paid}"
@@ -200,3 +208,20 @@ def test_numeric_check_abstains_where_train_never_varied() -> None:
     assert check_total(rule, {"x": 5.0, "arg.bags": 0.0}) == 10.0
     assert check_total(rule, {"x": 5.0, "arg.bags": 1.0}) is None  # a number the rule never saw change
     assert check_total(rule, {"arg.bags": 0.0}) is None
+
+
+def test_where_the_check_abstains_its_failures_do_not_vote_and_the_session_total_holds() -> None:
+    """Train never varied ``bags``: a call with bags cannot be checked. The nearest calls' failures were
+    about their own numbers, so they do not make this call fail; once the session saw the environment's
+    total for this very call, paying it succeeds and paying less fails with the numbers."""
+    engine = fit_offline(_buy_episodes(short_every=4, bags=0))  # most calls fail
+    rule = engine.knowledge["buy"].numeric_check
+    assert rule is not None and rule.other_error_rate == 0.0
+    assert rule.explains("Error: total is 1, but paid 2") and not rule.explains("Error: no such sku")
+    seen = _search(77, 123)
+    first = engine.answer(session(seen), _buy(77, 2, 246, 246, bags=1).action)
+    assert not first.is_error and first.source != "numeric-check"
+    failed = _buy(77, 2, 246, 296, bags=1)  # the environment charged for the bag: total 296
+    again = engine.answer(session(seen, failed), _buy(77, 2, 290, 296, bags=1).action)
+    assert again.is_error and again.content == "Error: total is 296, but paid 290"
+    assert not engine.answer(session(seen, failed), _buy(77, 2, 296, 296, bags=1).action).is_error

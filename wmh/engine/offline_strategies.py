@@ -29,6 +29,7 @@ from wmh.engine.offline_json import (
 from wmh.engine.offline_knowledge import (
     CollectRule,
     KeyOp,
+    NumericCheckRule,
     TemplateRule,
     ToolKnowledge,
     arg_values,
@@ -76,20 +77,34 @@ class Query:
         found = self.neighbors()
         if not found or found[0][1] < self.cfg.analogy_min_similarity:
             return None
-        votes = found[: self.cfg.error_vote_k]
+        votes, error_rate = self._outcome_evidence(found)
         prior = self.cfg.error_prior_weight
-        err_weight = prior * self.knowledge.error_rate
-        ok_weight = prior * (1 - self.knowledge.error_rate)
+        err_weight = prior * error_rate
+        ok_weight = prior * (1 - error_rate)
         err_weight += sum(max(s, 1e-6) for s, _, r in votes if self.engine.rec_err[r])
         ok_weight += sum(max(s, 1e-6) for s, _, r in votes if not self.engine.rec_err[r])
         if self.knowledge.prior_hits > self.knowledge.vote_hits >= 0:
             # on calibration calls the tool's error rate foretold failures better than its nearest calls
-            err_weight, ok_weight = self.knowledge.error_rate, 1 - self.knowledge.error_rate
+            err_weight, ok_weight = error_rate, 1 - error_rate
         is_error = err_weight > ok_weight and not self.succeeds and not self.retrying()
         for _, _, rec in found:
             if bool(self.engine.rec_err[rec]) == is_error:
                 return rec, is_error
         return found[0][2], bool(self.engine.rec_err[found[0][2]])
+
+    def _outcome_evidence(
+        self, found: list[tuple[float, float, int]]
+    ) -> tuple[list[tuple[float, float, int]], float]:
+        """The nearest calls that vote on the outcome, and the tool's error rate. A failure the tool's
+        numeric check explains was about that call's numbers: it says nothing about this call's (the
+        check answered already if it could), so such failures neither vote nor count in the rate."""
+        votes = found[: self.cfg.error_vote_k]
+        rule = self.knowledge.numeric_check
+        if rule is None or rule.accuracy < self.cfg.numeric_check_min_accuracy:
+            return votes, self.knowledge.error_rate
+        rec_err, content = self.engine.rec_err, self.engine.rec_content
+        kept = [v for v in found if not (rec_err[v[2]] and rule.explains(content[v[2]]))]
+        return kept[: self.cfg.error_vote_k], rule.other_error_rate
 
     def retrying(self) -> bool:
         """A changed call after this tool failed in the session, for a tool whose retries mostly succeed."""
@@ -199,7 +214,9 @@ def numeric_check(q: Query) -> Observation | None:
     if rule is None or rule.accuracy < q.cfg.numeric_check_min_accuracy or rule.support < q.cfg.min_support:
         return None
     features = check_features(q.args, list(q.view.objects()))
-    paid, total = features.get(rule.paid), check_total(rule, features)
+    paid, total = features.get(rule.paid), _session_total(q, rule)
+    if total is None:
+        total = check_total(rule, features)
     if paid is None or total is None:
         return None
     if abs(paid - total) <= 1e-3 * max(1.0, abs(total)):
@@ -207,6 +224,20 @@ def numeric_check(q: Query) -> Observation | None:
         return None
     text = rule.template.replace("{total}", format_number(total)).replace("{paid}", format_number(paid))
     return Observation(content=text, is_error=True, source="numeric-check")
+
+
+def _session_total(q: Query, rule: NumericCheckRule) -> float | None:
+    """The total an earlier failure of the same call (but for what it paid) showed in this session: the
+    environment's own figure, which holds even where the rule's formula misses a term."""
+    paid_arg = rule.paid_arg()
+    mine = {k: v for k, v in q.args.items() if k != paid_arg}
+    for c in reversed(q.view.calls):
+        if c.tool != q.tool or not c.observation.is_error:
+            continue
+        total = rule.shown_total(c.observation.content)
+        if total is not None and {k: v for k, v in c.args.items() if k != paid_arg} == mine:
+            return total
+    return None
 
 
 def template(q: Query) -> Observation | None:
