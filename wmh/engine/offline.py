@@ -194,8 +194,9 @@ class OfflineEngine:
         return self._fallback_traces[tool]
 
     def collect_pool(self, tool: str) -> dict[str, list[tuple[int, dict[str, Json]]]]:
-        """For the tool's collect rule: every object any successful recorded answer showed with the rule's
-        item fields, with its trace, by the values of the fields the rule matches (built on first use)."""
+        """For the tool's collect rule: every object any successful recorded answer showed that the rule can
+        list (``CollectRule.lists``), with its trace, by the values of the fields the rule matches (built on
+        first use)."""
         if tool not in self._pools:
             rule = self.knowledge[tool].collect
             pool: dict[str, list[tuple[int, dict[str, Json]]]] = {}
@@ -209,7 +210,7 @@ class OfflineEngine:
                     if not ok:
                         continue
                     for obj in objects_in(value):
-                        if all(k in obj for k in rule.item_keys):
+                        if rule.lists(obj):
                             key = canonical([obj[f] for f in fields])
                             pool.setdefault(key, []).append((int(self.rec_trace[rec]), obj))
             self._pools[tool] = pool

@@ -59,6 +59,21 @@ def test_collect_prefers_the_session_and_objects_agreeing_with_more_arguments() 
     assert [r["code"] for r in listed] == ["RGGGAAA1", "RGGGAAA2"]
 
 
+def test_an_object_known_only_in_part_is_listed_with_the_usual_values_filled_in() -> None:
+    """A session's booking shows a route (its code and cities, not its hour): a search for those cities
+    lists it, completed with the value most listed routes had for the missing field."""
+    engine = fit_offline(_episodes())
+    rule = engine.knowledge["find"].collect
+    assert rule is not None and rule.filler["hour"] == 8
+    booking = step("book", {"legs": [{"code": "RXY", "src": "XXX", "dst": "YYY", "price": 5}]}, id="B1")
+    obs = engine.answer(session(booking), act("find", src="XXX", dst="YYY", day="d3"))
+    assert obs.source == "collect"
+    assert json.loads(obs.content) == [{"code": "RXY", "src": "XXX", "dst": "YYY", "hour": 8}]
+    whole = step("plan", {"legs": [route("RXY", "XXX", "YYY")]}, plan="other")
+    both = engine.answer(session(booking, whole), act("find", src="XXX", dst="YYY", day="d3"))
+    assert json.loads(both.content) == [route("RXY", "XXX", "YYY")]  # a whole object beats a partial one
+
+
 def test_nothing_known_to_collect_passes_to_the_next_strategy() -> None:
     engine = fit_offline(_episodes())
     obs = engine.answer(session(), act("find", src="ZZZ", dst="YYY", day="d1"))

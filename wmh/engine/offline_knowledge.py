@@ -145,6 +145,23 @@ class CollectRule(Frozen):
     gain: float = Field(
         default=0.0, description="Exact + fidelity over the most common answer per calibration call (fitted)"
     )
+    filler: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="Per item field, its most common value: what a listed object known only in part "
+        "(its id and the matched fields, e.g. from another tool's answer) shows for the fields it lacks",
+    )
+
+    def lists(self, obj: dict[str, JsonValue]) -> bool:
+        """Whether ``obj`` can be listed: it has every item field, or the id and the matched fields and
+        the rule knows what to fill in for the rest."""
+        if all(k in obj for k in self.item_keys):
+            return True
+        needed = [self.id_key, *(f for _, f in self.match)] if self.id_key and self.filler else None
+        return needed is not None and all(k in obj for k in needed)
+
+    def item(self, obj: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        """``obj`` as a listed item: its item fields in order, the missing ones filled in."""
+        return {k: obj[k] if k in obj else self.filler.get(k) for k in self.item_keys}
 
 
 class OwnerRule(Frozen):
@@ -404,7 +421,19 @@ def _collect_rule(exs: Sequence[_Ex]) -> CollectRule | None:
         id_key=id_key,
         sort=bool(id_key) and bool(ordered) and all(ids == sorted(ids) for ids in ordered),
         support=len(lists),
+        filler=_modes([it for _, items in lists for it in items], keys),
     )
+
+
+def _modes(items: Sequence[dict[str, Json]], keys: Sequence[str]) -> dict[str, Json]:
+    """Per key, the value most items have (the first seen among equals)."""
+    out: dict[str, Json] = {}
+    for k in keys:
+        counts = Counter(canonical(it[k]) for it in items if k in it)
+        if counts:
+            best = counts.most_common(1)[0][0]
+            out[k] = next(it[k] for it in items if k in it and canonical(it[k]) == best)
+    return out
 
 
 OWNER_MIN_SHARE = 0.6

@@ -402,26 +402,24 @@ def collected(q: Query, rule: CollectRule) -> Observation | None:
         return None
     wanted = [q.args[a] for a, _ in rule.match]
     candidates: list[tuple[int, dict[str, Json]]] = [
-        (1, obj)
-        for obj in q.view.objects()
-        if all(k in obj for k in rule.item_keys) and [obj[f] for _, f in rule.match] == wanted
+        (1, obj) for obj in q.view.objects() if rule.lists(obj) and [obj[f] for _, f in rule.match] == wanted
     ]
     for trace, obj in q.engine.collect_pool(q.tool).get(canonical(wanted), ()):
         if trace != q.exclude and trace not in q.exclude_more:
             candidates.append((0, obj))
     if not candidates:
         return None
-    best: dict[str, tuple[tuple[int, int], int, dict[str, Json]]] = {}
+    best: dict[str, tuple[tuple[bool, int, int], int, dict[str, Json]]] = {}
     for i, (mine, obj) in enumerate(candidates):
         ident = canonical(obj[rule.id_key]) if rule.id_key else canonical([obj[k] for k in rule.item_keys])
         agree = sum(
             1 if obj[k] == v else -1 for k, v in q.args.items() if k in obj and k not in rule.item_keys
         )
-        rank = (agree, mine)
+        rank = (all(k in obj for k in rule.item_keys), agree, mine)
         if ident not in best or rank > best[ident][0]:
             best[ident] = (rank, best[ident][1] if ident in best else i, obj)
     chosen = sorted(best.items(), key=lambda kv: kv[0] if rule.sort else kv[1][1])
-    items: list[Json] = [{k: obj[k] for k in rule.item_keys} for _, (_, _, obj) in chosen]
+    items: list[Json] = [rule.item(obj) for _, (_, _, obj) in chosen]
     return Observation(content=dumps(items, like=q.knowledge.common_ok), source="collect")
 
 
