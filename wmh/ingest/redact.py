@@ -46,7 +46,8 @@ def might_contain_secret(text: str) -> bool:
     t = text.lower()
     return (
         ("api" in t and ("api-key" in t or "api_key" in t or "apikey" in t))
-        or ("gh" in t and ("github_pat_" in t or any(f"gh{c}_" in t for c in "pousr")))
+        or "github_pat_" in t
+        or ("gh" in t and any(f"gh{c}_" in t for c in "pousr"))
         or "xox" in t
         or "akia" in t
         or "aiza" in t

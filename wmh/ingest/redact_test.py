@@ -16,6 +16,7 @@ from wmh.ingest.redact import REDACTED, might_contain_secret, redact
         ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", REDACTED),
         ("gho_abcdefghijklmnopqrstuvwxyz0123456789", REDACTED),
         ("github_pat_11ABCDEFG0123456789_abcdefghijklmnop", REDACTED),
+        ("token github_pat_11ABCDEF0123456789_XYZxyzXYZxyz", f"token {REDACTED}"),  # no "gh" in it
         ("slack xoxb-1234567890-abcdefghij", f"slack {REDACTED}"),
         ("AIzaSyA1234567890abcdefghijklmnopqrstuv", REDACTED),
         ("Authorization: Bearer abc.def-ghi_12345", f"Authorization: Bearer {REDACTED}"),
@@ -56,6 +57,7 @@ def test_precheck_is_conservative():
         "sk-x",
         "AKIA",
         "ghp_",
+        "github_pat_",
         "xoxb-",
         "AIza",
         "Bearer",
