@@ -6,9 +6,11 @@ Corpora (each skipped when absent), split by task (``tau.task_id``) as in ``benc
 the converted tau-bench airline trajectories and ``examples/tau-bench/traces.otel.jsonl``. The
 search sees only train (its validation split is carved from train by task); the held-out tasks
 are scored once at the end, for the base and the best configuration, with the engine fitted on
-all of train. Reflection is the deterministic reflector (no model). The overfit guard (train data
-only) decides between the search's best and the base; the candidate it turned down is scored on
-held-out too, for this report only.
+all of train. Reflection is the deterministic reflector (no model), choosing edits by their
+leave-group-out gain on the search split (``wmh.optimize.screen``). Every candidate is scored as an
+engine fitted under it would answer (recalibrated where its calibration differs). The overfit
+guard (train data only) decides between the search's best and the base; the candidate it turned
+down is scored on held-out too, for this report only.
 """
 
 from __future__ import annotations
@@ -32,12 +34,13 @@ from wmh.optimize import (
 )
 
 
-def run(label: str, episodes: Sequence[Episode], holdout: float, budget: int) -> OptimizeResult:
+def run(
+    label: str, episodes: Sequence[Episode], holdout: float, budget: int, screen: bool = False
+) -> OptimizeResult:
     split = split_episodes(episodes, holdout, GROUP_BY)
     t0 = time.perf_counter()
-    result = optimize_offline(
-        split.train, heldout=split.heldout, group_by=GROUP_BY, settings=OptimizeSettings(budget=budget)
-    )
+    settings = OptimizeSettings(budget=budget, screen=screen)
+    result = optimize_offline(split.train, heldout=split.heldout, group_by=GROUP_BY, settings=settings)
     seconds = time.perf_counter() - t0
     print(
         f"\n{label}: {len(split.train)} train traces ({result.train_examples} search / "
@@ -63,7 +66,7 @@ def run(label: str, episodes: Sequence[Episode], holdout: float, budget: int) ->
         frontier = {f.index: f for f in result.frontier}
         entry = frontier.get(result.search_best_index)
         if entry is not None:
-            # the build's path: the engine fitted under the base config, then ``with_config`` the candidate
+            # the engine fitted under the base config, then ``with_config`` the candidate (recalibrated)
             target = OfflineTarget(split.train)
             target.heldout(result.base_candidate[OFFLINE_COMPONENT], split.heldout)
             held, _ = target.heldout(entry.candidate[OFFLINE_COMPONENT], split.heldout)
@@ -81,11 +84,22 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--holdout", type=float, default=0.2, help="share of task groups held out")
     p.add_argument("--budget", type=int, default=DEFAULT_BUDGET, help="metric calls per corpus")
+    p.add_argument(
+        "--screen",
+        action="store_true",
+        help="choose edits by leave-group-out screening (slow; see OptimizeSettings)",
+    )
     args = p.parse_args(argv)
     if TAU_AIRLINE.is_file():
         with tempfile.TemporaryDirectory() as tmp:
             converted = convert_tau(TAU_AIRLINE, Path(tmp))
-            run("tau-bench airline (gpt-4o, converted)", load(converted), args.holdout, args.budget)
+            run(
+                "tau-bench airline (gpt-4o, converted)",
+                load(converted),
+                args.holdout,
+                args.budget,
+                args.screen,
+            )
     else:
         print(f"skipped tau-bench airline: {TAU_AIRLINE} is absent")
     if EXAMPLE_TRACES.is_file():
@@ -94,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
             load(EXAMPLE_TRACES),
             args.holdout,
             args.budget,
+            args.screen,
         )
     else:
         print(f"skipped example traces: {EXAMPLE_TRACES} is absent")

@@ -86,8 +86,8 @@ def build_world_model(
     engine = fit_offline(split.train, OfflineConfig(group_by=request.group_by))
     optimized, warnings = _optimize(request, engine, split, store, progress)
     if optimized is not None:
-        engine = engine.with_config(
-            OfflineConfig.model_validate_json(optimized.best_candidate[OFFLINE_COMPONENT])
+        engine = engine.with_config(  # recalibrated where the config changes what calibration reads
+            OfflineConfig.model_validate_json(optimized.best_candidate[OFFLINE_COMPONENT]), split.train
         )
     tools = collect_tools(ingested.episodes)
     prompt_result, prompt_warnings = _optimize_prompt(request, engine, tools, split, store, progress)

@@ -148,13 +148,20 @@ class OfflineEngine:
             )
         return self._thresholds[key]
 
-    def with_config(self, config: OfflineConfig) -> OfflineEngine:
-        """The same learned engine answering under another config (``embed_dim`` must match)."""
+    def with_config(self, config: OfflineConfig, episodes: Sequence[Episode] | None = None) -> OfflineEngine:
+        """The same learned engine answering under another config (``embed_dim`` must match).
+
+        ``episodes``: the train the engine was fitted on (same traces, same order). Given, and when
+        a field calibration reads changed (``CALIBRATION_FIELDS``), analogies are recalibrated under
+        ``config``, so the engine answers as one fitted under ``config`` would; without them the
+        original calibration is kept (cheaper, slightly different where analogies answer).
+        """
         if config.embed_dim != self.index.dim:
             raise ValueError(f"embed_dim {config.embed_dim} differs from the index's {self.index.dim}; refit")
-        return OfflineEngine(
+        recalibrate = episodes is not None and config.calibration_key() != self.config.calibration_key()
+        engine = OfflineEngine(
             config,
-            self.knowledge,
+            _uncalibrated(self.knowledge) if recalibrate else self.knowledge,
             self.records,
             self.traces,
             self.index,
@@ -162,6 +169,13 @@ class OfflineEngine:
             self.row_recs,
             self.known_hashes,
         )
+        if episodes is None or not recalibrate:
+            return engine
+        if [ep.trace_id for ep in episodes] != self.traces:
+            raise ValueError("recalibrating needs the episodes the engine was fitted on, in order; refit")
+        from wmh.engine.offline_fit import calibrate  # offline_fit imports this module
+
+        return calibrate(engine, episodes)
 
     # ---- what strategies ask of the store ------------------------------------------------------
 
@@ -318,6 +332,24 @@ def load_offline(directory: Path) -> OfflineEngine:
         np.load(directory / "row_recs.npy", mmap_mode="r"),
         np.load(directory / "known.npy", mmap_mode="r"),
     )
+
+
+def _uncalibrated(knowledge: dict[str, ToolKnowledge]) -> dict[str, ToolKnowledge]:
+    """A copy of ``knowledge`` with what calibration fills reset to a fresh fit's values."""
+    fields = ToolKnowledge.model_fields
+    reset = {
+        f: fields[f].get_default(call_default_factory=True)
+        for f in ("calibration", "vote_hits", "prior_hits")
+    }
+    out = {}
+    for tool, k in knowledge.items():
+        update = dict(reset)
+        if k.collect is not None:
+            update["collect"] = k.collect.model_copy(
+                update={"gain": type(k.collect).model_fields["gain"].get_default(call_default_factory=True)}
+            )
+        out[tool] = k.model_copy(update=update)
+    return out
 
 
 def fit_offline(episodes: Sequence[Episode], config: OfflineConfig | None = None) -> OfflineEngine:

@@ -2,7 +2,10 @@
 
 Thresholds apply when answering, not when fitting: the rules keep their evidence, so a new config
 (e.g. one proposed by an optimizer) takes effect on a fitted engine without refitting
-(``engine.with_config(cfg)``). Only ``embed_dim`` and ``group_by``, read when fitting, need a refit.
+(``engine.with_config(cfg)``). ``REFIT_FIELDS`` (``embed_dim``, ``group_by``), read when learning,
+need a refit. ``CALIBRATION_FIELDS`` are also read by the fit's calibration (analogies against the
+most common answer on train calls): ``engine.with_config(cfg, episodes)`` recalibrates when one of
+them changes, as a fresh fit would; without the episodes it keeps the original calibration.
 """
 
 from __future__ import annotations
@@ -26,6 +29,20 @@ STRATEGIES = (
     "template",
     "collect",
     "analogy",
+)
+
+
+REFIT_FIELDS = ("embed_dim", "group_by")
+CALIBRATION_FIELDS = (
+    "k",
+    "context_turns",
+    "context_weight",
+    "error_vote_k",
+    "error_prior_weight",
+    "analogy_min_similarity",
+    "retry_success_min",
+    "substitute_min_length",
+    "min_support",
 )
 
 
@@ -151,3 +168,8 @@ class OfflineConfig(Frozen):
 
     def order_for(self, tool: str) -> tuple[str, ...]:
         return self.tool_strategies.get(tool, self.strategy_order)
+
+    def calibration_key(self) -> tuple[object, ...]:
+        """The values a fit's calibration reads (``REFIT_FIELDS`` and ``CALIBRATION_FIELDS``): two
+        configs with the same key calibrate alike."""
+        return tuple(getattr(self, f) for f in (*REFIT_FIELDS, *CALIBRATION_FIELDS))

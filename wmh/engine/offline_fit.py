@@ -46,7 +46,7 @@ def fit(episodes: Sequence[Episode], config: OfflineConfig) -> OfflineEngine:
         row_recs,
         np.array(sorted(known), dtype=np.uint64),
     )
-    return _calibrate(engine, episodes)
+    return calibrate(engine, episodes)
 
 
 def _records(
@@ -88,7 +88,7 @@ def _known_values(episodes: Sequence[Episode]) -> set[int]:
     return known
 
 
-def _calibrate(engine: OfflineEngine, episodes: Sequence[Episode]) -> OfflineEngine:
+def calibrate(engine: OfflineEngine, episodes: Sequence[Episode]) -> OfflineEngine:
     """Score analogies against the most common answer per tool on a sample of train calls, each
     answered without the traces of its own task (as a held-out task would be)."""
     by_task: dict[str, list[int]] = {}

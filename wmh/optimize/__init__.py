@@ -6,7 +6,7 @@
                               settings=OptimizeSettings(budget=1500), llm=None,
                               run_dir=root / "runs" / name / "optimize", on_progress=bar_update)
     best = OfflineConfig.model_validate_json(result.best_candidate["offline_config"])
-    engine = engine.with_config(best)
+    engine = engine.with_config(best, split.train)  # recalibrated as a fit under ``best`` would be
 
 The candidate is one text component of a ``Target``: the offline engine's ``OfflineConfig`` as
 JSON (``OfflineTarget``), or an LLM engine's environment prompt (``PromptTarget``, run by
@@ -14,7 +14,8 @@ JSON (``OfflineTarget``), or an LLM engine's environment prompt (``PromptTarget`
 search (minibatches from train, the Pareto frontier over a validation split carved from train by
 group, metric-call budget, no-improvement stop, resumable run directory); a reflector proposes each
 new candidate from graded failures: ``LLMReflector`` with a provider, ``DeterministicReflector``
-without one. An overfit guard (``guard``, train data only) keeps the base unless the search's best
+without one (which, with train answered leak-free by group, proposes only edits with a
+leave-group-out gain over the whole search split: ``wmh.optimize.screen``). An overfit guard (``guard``, train data only) keeps the base unless the search's best
 beats it above noise on validation (paired bootstrap over groups) and holds up on the target's
 cross-check. ``OptimizeResult`` is what is saved with the model.
 """

@@ -7,7 +7,11 @@
   the context weight or the similarity floor when analogies were wrong, the error vote when their
   error flags were, the analogy margin when the most common answer was wrong, ...), weighs each by
   the fidelity lost on the steps it addresses, and returns the heaviest one not tried before. The
-  same outcomes and history give the same proposal; there is no randomness.
+  same outcomes and history give the same proposal; there is no randomness. With ``screen=True``
+  (``OptimizeSettings.screen``, with train answered leak-free by group, ``folds`` > 1) it
+  ignores the minibatch and proposes the edits ``wmh.optimize.screen`` finds by leave-group-out
+  gain over the whole search split: per-tool strategy orders and knob values, few and
+  well-evidenced. Thorough, and several times slower: the screening runs outside the budget.
 - ``LLMReflector``: shows the configured model the current candidate and the graded failures
   (predicted vs recorded, with the grader's feedback) and parses its answer as the new candidate.
   An answer that is not a valid candidate is reported (``Proposal.text`` is None, ``note`` says
@@ -26,6 +30,14 @@ from typing import Protocol, TypeVar
 
 from wmh.core.types import Frozen
 from wmh.engine.offline_config import OfflineConfig
+from wmh.optimize.screen import (
+    MIN_GAIN,
+    Decision,
+    Screened,
+    bundle,
+    knob_decisions,
+    per_tool_decisions,
+)
 from wmh.optimize.target import InvalidCandidate, Target, config_text, parse_config
 from wmh.optimize.types import StepOutcome
 from wmh.providers import LLM, CompletionRequest, Message, ProviderError
@@ -79,6 +91,7 @@ class Reflector:
     """Base of reflectors: ``propose(target, current, outcomes, tried)``."""
 
     name = "reflector"
+    minibatch_gate = True  # False: its proposals carry their own evidence; accept them on a tied minibatch
 
     def propose(
         self, target: Target, current: str, outcomes: Sequence[StepOutcome], tried: Set[str]
@@ -120,9 +133,20 @@ class _Group:
 
 
 class DeterministicReflector(Reflector):
-    """Failure-driven edits of an ``OfflineConfig`` (see the module docstring)."""
+    """Failure-driven edits of an ``OfflineConfig`` (see the module docstring).
+
+    ``screen``: where the target can screen (``OfflineTarget.screen``: the search split answered
+    leak-free by group), choose edits by their leave-group-out gain there (``wmh.optimize.screen``)
+    instead of by the minibatch's failures; the search then need not gate them on a minibatch.
+    """
 
     name = "deterministic"
+
+    def __init__(self, *, screen: bool = False) -> None:
+        self.screen = screen
+        self.minibatch_gate = not screen
+        self._decided: dict[str, list[Decision]] = {}
+        self.screened = 0  # configs screened on the whole search split (outside the metric-call budget)
 
     def propose(
         self, target: Target, current: str, outcomes: Sequence[StepOutcome], tried: Set[str]
@@ -131,6 +155,9 @@ class DeterministicReflector(Reflector):
             cfg = parse_config(current)
         except InvalidCandidate as e:
             return Proposal(text=None, note=f"current candidate is not an OfflineConfig: {e}")
+        screen = getattr(target, "screen", None) if self.screen else None
+        if callable(screen) and screen(current):
+            return self._screened(cfg, current, screen, tried)
         if not any(s.failed for s in outcomes):
             return Proposal(text=None, note="no failed step to learn from")
         for edit in sorted(edits(cfg, outcomes), key=lambda e: (-e.weight, e.key)):
@@ -138,6 +165,35 @@ class DeterministicReflector(Reflector):
             if text is not None and text != current and text not in tried:
                 return Proposal(text=text, note=edit.note)
         return Proposal(text=None, note="every edit these failures argue for was tried already")
+
+    def _screened(
+        self, cfg: OfflineConfig, current: str, screen: Callable[[str], Screened], tried: Set[str]
+    ) -> Proposal:
+        if current not in self._decided:
+            screened: set[str] = set()
+
+            def counted(c: OfflineConfig) -> Screened:
+                screened.add(config_text(c))
+                return screen(config_text(c))
+
+            self._decided[current] = decide(cfg, counted)
+            self.screened += len(screened)
+        decisions = self._decided[current]
+        if not decisions:
+            return Proposal(text=None, note=f"no edit gains {MIN_GAIN} steps or more left out by group")
+        for d in decisions:
+            text = _apply(cfg, d.update)
+            if text is not None and text != current and text not in tried:
+                return Proposal(text=text, note=d.note)
+        return Proposal(text=None, note="every edit that gains left out by group was tried already")
+
+
+def decide(cfg: OfflineConfig, screen: Callable[[OfflineConfig], Screened]) -> list[Decision]:
+    """The screened decisions for ``cfg``, best first: every tool's order at once, then each alone."""
+    current = screen(cfg)
+    found = per_tool_decisions(cfg, screen, current) + knob_decisions(cfg, screen, current)
+    together = bundle(cfg, found)
+    return ([together] if together else []) + sorted(found, key=lambda d: (-d.gain, d.key))
 
 
 def edits(cfg: OfflineConfig, outcomes: Sequence[StepOutcome]) -> list[Edit]:

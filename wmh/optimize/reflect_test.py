@@ -5,8 +5,9 @@ import pytest
 
 from wmh.engine.offline_config import STRATEGIES, OfflineConfig
 from wmh.optimize.reflect import DeterministicReflector, LLMReflector, edits, parse_answer
+from wmh.optimize.screen_test import fake_screen
 from wmh.optimize.target import OfflineTarget, config_text, parse_config
-from wmh.optimize.types import StepOutcome
+from wmh.optimize.types import EpisodeOutcome, StepOutcome
 from wmh.providers import LLM, LLMConfig, ScriptedProvider
 
 # pinned values, so the expected edits do not move with the engine's defaults
@@ -119,3 +120,25 @@ def test_llm_reflector_shows_failures_and_parses_the_answer(target: OfflineTarge
     assert p.text is not None and parse_config(p.text).k == 3
     prompt = provider.requests[0].messages[0].content
     assert "get_order" in prompt and "analogy" in prompt and "expected" in prompt
+
+
+class ScreenedTarget(OfflineTarget):
+    """A target whose screen is ``fake_screen`` (no engine behind it)."""
+
+    def screen(self, text: str) -> list[tuple[str, EpisodeOutcome]]:
+        return list(fake_screen(parse_config(text)))
+
+
+def test_screened_reflector_proposes_by_left_out_gain_best_first() -> None:
+    target, reflector = ScreenedTarget(fit=()), DeterministicReflector(screen=True)
+    tried = {BASE}
+    found = []
+    while (p := reflector.propose(target, BASE, [], frozenset(tried))).text is not None:
+        tried.add(p.text)
+        found.append(parse_config(p.text))
+    assert [c.k for c in found] == [16, PINNED.k]  # k first (+1.6 steps), then tool a's order (+1.5)
+    assert "analogy" not in found[1].order_for("a") and "analogy" in found[1].order_for("b")
+    assert "tried already" in p.note
+    assert not reflector.minibatch_gate and DeterministicReflector().minibatch_gate
+    unscreened = DeterministicReflector().propose(target, BASE, [], frozenset({BASE}))
+    assert unscreened.text is None and "no failed step" in unscreened.note

@@ -22,6 +22,7 @@ from typing import Protocol, cast
 import gepa
 from gepa.core.adapter import GEPAAdapter
 from gepa.core.callbacks import GEPACallback
+from gepa.strategies.acceptance import ImprovementOrEqualAcceptance, StrictImprovementAcceptance
 from gepa.utils import NoImprovementStopper
 from pydantic import Field
 
@@ -38,7 +39,7 @@ from wmh.optimize.types import EpisodeOutcome, FrontierEntry, GuardVerdict, Opti
 from wmh.providers import LLM
 
 DEFAULT_BUDGET = 1500
-RUN_VERSION = "wmh-gepa-1"
+RUN_VERSION = "wmh-gepa-2"
 OFFLINE_DESCRIPTION = (
     "The JSON configuration of an offline (no-model) simulator. For each tool call it tries the "
     "strategies in `strategy_order` (or the tool's own order in `tool_strategies`); the first that "
@@ -60,10 +61,17 @@ class OptimizeSettings(Frozen):
         default=30, ge=1, description="Stop after this many iterations with no better candidate"
     )
     folds: int = Field(
-        default=1,
+        default=5,
         ge=1,
         description="1: train episodes are answered leaving their own trace out; k>1: by engines fitted on "
-        "the other k-1 folds of train groups (leak-free by task, k-1 more fits)",
+        "the other k-1 folds of train groups (leak-free by task, k more fits)",
+    )
+    screen: bool = Field(
+        default=False,
+        description="With folds > 1 and no LLM: the deterministic reflector chooses edits by their "
+        "leave-group-out gain over the whole search split (``wmh.optimize.screen``) instead of from "
+        "minibatch failures. Thorough and about 5-10x slower: the screening runs outside the "
+        "metric-call budget",
     )
     minibatch: int = Field(default=8, ge=1, description="Train episodes per reflection minibatch")
     val_share: float = Field(
@@ -146,7 +154,9 @@ def optimize_offline(
         full_engine=full_engine,
     )
     reflector: Reflector = (
-        LLMReflector(llm, describe=OFFLINE_DESCRIPTION) if llm else DeterministicReflector()
+        LLMReflector(llm, describe=OFFLINE_DESCRIPTION)
+        if llm
+        else DeterministicReflector(screen=settings.screen and settings.folds > 1)
     )
     return optimize(
         target,
@@ -206,6 +216,9 @@ def optimize(
         callbacks=cast("list[GEPACallback]", [adapter]),  # the adapter implements the hooks it needs
         track_best_outputs=False,
         cache_evaluation=True,
+        acceptance_criterion=StrictImprovementAcceptance()
+        if reflector.minibatch_gate
+        else ImprovementOrEqualAcceptance(),
         seed=settings.seed,
         raise_on_exception=True,
     )

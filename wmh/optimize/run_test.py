@@ -39,6 +39,7 @@ def run(
     run_dir: Path | None = None,
     llm: LLM | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    screen: bool = False,
 ) -> OptimizeResult:
     split = split_episodes(corpus, 0.25, GROUP)
     return optimize_offline(
@@ -46,7 +47,7 @@ def run(
         heldout=split.heldout,
         base=POOR,
         group_by=GROUP,
-        settings=OptimizeSettings(budget=budget, minibatch=4, patience=10),
+        settings=OptimizeSettings(budget=budget, minibatch=4, patience=10, folds=2, screen=screen),
         llm=llm,
         run_dir=run_dir,
         on_progress=on_progress,
@@ -64,10 +65,15 @@ def test_search_improves_on_validation_and_reports_everything(corpus: list[Episo
     assert any(f.index == result.best_index for f in result.frontier)
     assert all(len(f.val_scores) == result.val_examples for f in result.frontier)
     assert [h.iteration for h in result.history] == list(range(len(result.history)))
-    assert any(h.accepted and h.note for h in result.history)
     assert result.heldout_score_base is not None and result.heldout_score_best is not None
     assert seen and seen[-1].budget == 200 and seen[-1].metric_calls <= 200
     assert [p.metric_calls for p in seen] == sorted(p.metric_calls for p in seen)
+
+
+def test_screening_search_accepts_edits_that_gain_left_out_by_group(corpus: list[Episode]) -> None:
+    result = run(corpus, screen=True)
+    assert result.val_score_best > result.val_score_base
+    assert any(h.accepted and "left out by group" in h.note for h in result.history)
 
 
 def test_whole_search_is_deterministic(corpus: list[Episode]) -> None:
@@ -78,7 +84,10 @@ def test_never_returns_a_candidate_below_the_base(corpus: list[Episode]) -> None
     split = split_episodes(corpus, 0.25, GROUP)
     for base in (OfflineConfig(), POOR, OfflineConfig(k=1, context_turns=0)):
         result = optimize_offline(
-            split.train, base=base, group_by=GROUP, settings=OptimizeSettings(budget=120, minibatch=4)
+            split.train,
+            base=base,
+            group_by=GROUP,
+            settings=OptimizeSettings(budget=120, minibatch=4, folds=2),
         )
         assert result.val_score_best >= result.val_score_base
         assert result.best_index == 0 or result.val_score_best > result.val_score_base
@@ -204,7 +213,7 @@ def test_guard_tries_the_next_candidate_and_is_deterministic() -> None:
 
 def test_guard_off_returns_the_search_best(corpus: list[Episode]) -> None:
     split = split_episodes(corpus, 0.25, GROUP)
-    settings = OptimizeSettings(budget=200, minibatch=4, patience=10, guard=False)
+    settings = OptimizeSettings(budget=200, minibatch=4, patience=10, guard=False, folds=2)
     result = optimize_offline(split.train, base=POOR, group_by=GROUP, settings=settings)
     assert result.best_index == result.search_best_index > 0 and result.guard == "guard off"
     guarded = run(corpus)

@@ -71,8 +71,11 @@ class OfflineTarget:
     engine fitted on the other folds. ``full_train`` (fitted
     lazily, only for the held-out score) is what the built model learns from. ``crosscheck`` (the
     overfit guard's second test) answers every ``fit`` episode by an engine fitted on
-    ``full_train`` without that episode's group fold (``check_folds`` folds). Fits are cached by
-    ``embed_dim``, the one knob that needs a refit; other changes go through ``with_config``.
+    ``full_train`` without that episode's group fold (``check_folds`` folds). ``screen`` (what the
+    deterministic reflector chooses edits by) answers every ``fit`` episode leak-free by group,
+    as the train episodes are with ``folds`` > 1. Fits are cached by the fields that need a refit
+    (``REFIT_FIELDS``); a config that calibrates differently is recalibrated
+    (``with_config(cfg, episodes)``), so every candidate is scored as a fit under it would answer.
     """
 
     component = OFFLINE_COMPONENT
@@ -101,9 +104,14 @@ class OfflineTarget:
             held = {ep.trace_id for ep in fit if self.check_of[ep.trace_id] == f}
             self.pools[f"check{f}"] = tuple(ep for ep in full if ep.trace_id not in held)
         self._fit_episodes = fit
-        self._fits: dict[tuple[str, int], OfflineEngine] = {}
+        self.group_of = {ep.trace_id: ep.group_key(group_by) for ep in fit}
+        self._screens: dict[str, list[tuple[str, EpisodeOutcome]]] = {}
+        self._fits: dict[tuple[str, int, str | None], OfflineEngine] = {}
+        self._calibrations: dict[tuple[str, tuple[object, ...]], OfflineEngine] = {}
         if full_engine is not None:
-            self._fits[("full", full_engine.config.embed_dim)] = full_engine
+            cfg = full_engine.config
+            self._fits[("full", cfg.embed_dim, cfg.group_by)] = full_engine
+            self._calibrations[("full", cfg.calibration_key())] = full_engine
         self._configs: dict[str, OfflineConfig] = {}
         self._engines: dict[tuple[str, str], OfflineEngine] = {}
 
@@ -119,15 +127,25 @@ class OfflineTarget:
         return self._configs[text]
 
     def engine(self, text: str, pool: str = "fit") -> OfflineEngine:
-        """The engine of ``pool`` (fit, full, fold<i>: fit without fold i) under the config ``text``."""
+        """The engine of ``pool`` (fit, full, fold<i>: fit without fold i) under the config ``text``,
+        answering as one fitted under it would (recalibrated when the config's calibration differs)."""
         key = (pool, text)
         if key not in self._engines:
             cfg = self.config(text)
-            fitted = self._fits.get((pool, cfg.embed_dim))
-            if fitted is None:
-                fitted = self._fits[(pool, cfg.embed_dim)] = fit_offline(self.pools[pool], cfg)
-            self._engines[key] = fitted if fitted.config == cfg else fitted.with_config(cfg)
+            calibrated = self._calibrated(pool, cfg)
+            self._engines[key] = calibrated if calibrated.config == cfg else calibrated.with_config(cfg)
         return self._engines[key]
+
+    def _calibrated(self, pool: str, cfg: OfflineConfig) -> OfflineEngine:
+        """The engine of ``pool`` learned and calibrated as under ``cfg`` (cached by what that reads)."""
+        key = (pool, cfg.calibration_key())
+        if key not in self._calibrations:
+            fitted = self._fits.get((pool, cfg.embed_dim, cfg.group_by))
+            if fitted is None:
+                fitted = self._fits[(pool, cfg.embed_dim, cfg.group_by)] = fit_offline(self.pools[pool], cfg)
+                self._calibrations[(pool, fitted.config.calibration_key())] = fitted
+            self._calibrations[key] = fitted.with_config(cfg, self.pools[pool])
+        return self._calibrations[key]
 
     def evaluate(self, text: str, episode: Episode, *, train: bool) -> EpisodeOutcome:
         fold = self.fold_of.get(episode.trace_id) if train else None
@@ -137,6 +155,18 @@ class OfflineTarget:
 
     def evaluate_batch(self, text: str, episodes: Sequence[Episode], *, train: bool) -> list[EpisodeOutcome]:
         return [self.evaluate(text, ep, train=train) for ep in episodes]
+
+    def screen(self, text: str) -> list[tuple[str, EpisodeOutcome]]:
+        """(group, outcome) of every search-train episode, each answered by the engine fitted on the
+        other folds of groups (as in ``evaluate`` with ``folds`` > 1); [] with fewer than 2 folds."""
+        if self.search_folds < 2:
+            return []
+        text = self.validate(text)
+        if text not in self._screens:
+            self._screens[text] = [
+                (self.group_of[ep.trace_id], self.evaluate(text, ep, train=True)) for ep in self._fit_episodes
+            ]
+        return self._screens[text]
 
     def crosscheck(self, text: str) -> list[EpisodeOutcome]:
         """Every search-train episode answered by an engine fitted on all of train (validation
