@@ -18,7 +18,6 @@ structural >= 0.70, error flag >= 0.98.
 from __future__ import annotations
 
 import argparse
-import re
 import subprocess
 import sys
 import tempfile
@@ -28,12 +27,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wmh.build.split import split_episodes
-from wmh.core.jsonutil import parse_json
-from wmh.core.types import Episode, Step
+from wmh.core.types import Episode
 from wmh.engine.baseline import ReplayBaseline
 from wmh.engine.offline import fit_offline
 from wmh.engine.offline_config import OfflineConfig
-from wmh.eval.grade import Score, leaves
+from wmh.eval.grade import Score
+from wmh.eval.knowable import knowable
 from wmh.eval.run import EvalReport, StepResult, replay, report, seen_pairs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -98,46 +97,12 @@ def compare(
     known = knowable(split.train, split.heldout)
     print(
         f"  knowable: {sum(known)} of {len(known)} held-out answers ({sum(known) / max(1, len(known)):.3f}) show "
-        "no text absent from train and from their session so far (a ceiling on exact for any engine)"
+        "only texts train or their session showed (roughly a ceiling on exact for any engine)"
     )
     if per_tool:
         rows = {t: (base.per_tool[t], ours.per_tool[t]) for t in ours.per_tool}
         print(table(rows))
     return base, ours
-
-
-_WORD = re.compile(r"[A-Za-z0-9_@.:-]+")
-_NUMBER = re.compile(r"-?[0-9][0-9.]*")
-
-
-def texts_of(content: str) -> set[str]:
-    """The strings of a JSON answer (its words but numbers if it is not JSON)."""
-    ok, value = parse_json(content)
-    if ok and isinstance(value, dict | list):
-        return {v for _, v in leaves(value) if isinstance(v, str)}
-    return {w for w in _WORD.findall(content) if not _NUMBER.fullmatch(w)}
-
-
-def knowable(train: Sequence[Episode], heldout: Sequence[Episode]) -> list[bool]:
-    """Per held-out tool step: whether every string of its recorded answer appears somewhere in train
-    (arguments, answers, tasks) or in its own episode before it (task, arguments, answers). Numbers are
-    not checked (they may be computed), so this bounds exact agreement from above, generously."""
-
-    def step_texts(step: Step) -> set[str]:
-        args = {v for _, v in leaves(dict(step.action.arguments)) if isinstance(v, str)}
-        return args | texts_of(step.observation.content)
-
-    seen = {t for ep in train for step in ep.steps for t in step_texts(step)}
-    seen |= {w for ep in train for w in _WORD.findall(ep.task)}
-    out = []
-    for ep in heldout:
-        mine = set(_WORD.findall(ep.task))
-        for step in ep.steps:
-            if step.action.name:
-                mine |= {v for _, v in leaves(dict(step.action.arguments)) if isinstance(v, str)}
-                out.append(texts_of(step.observation.content) <= seen | mine)
-            mine |= step_texts(step)
-    return out
 
 
 def table(rows: dict[str, tuple[Score, Score]]) -> str:

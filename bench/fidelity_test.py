@@ -1,6 +1,4 @@
-from bench.fidelity import knowable, sources, table
-from wmh.core.types import Episode
-from wmh.engine.offline_test import step
+from bench.fidelity import sources, table
 from wmh.eval.grade import Score
 
 
@@ -17,21 +15,3 @@ def test_table_shows_both_engines_and_ratios() -> None:
 
 def test_sources_counts_strategies() -> None:
     assert sources([]) == ""
-
-
-def test_knowable_needs_every_answer_string_in_train_or_the_session() -> None:
-    train = [Episode(trace_id="a", task="t", steps=(step("get", {"id": "X1", "name": "Ann"}, id="X1"),))]
-    heldout = [
-        Episode(
-            trace_id="b",
-            task="about Y2",
-            steps=(
-                step("get", {"id": "X1", "name": "Ann"}, id="X1"),  # all in train
-                step("get", {"id": "Y2", "name": "Bob"}, id="Y2"),  # Bob is nowhere before
-                step("get", {"id": "Y2", "name": "Bob", "n": 7}, id="Y2"),  # the session showed Bob
-                step("calc", "Error: bad Zed", True, x="1"),  # a text answer's words count
-                step("calc", "12.5", x="10 + 2.5"),  # numbers may be computed: not checked
-            ),
-        )
-    ]
-    assert knowable(train, heldout) == [True, False, True, False, True]

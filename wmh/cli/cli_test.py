@@ -123,6 +123,7 @@ def test_eval_json_shape(tmp_path: Path) -> None:
         assert set(report[key]) == {"n", "exact", "structural", "error_flag", "fidelity"}
     assert set(report["per_tool"]) == {"get_item", "add"}
     assert report["overall"]["n"] == 9
+    assert 0.0 < report["knowable"] <= 1.0
 
 
 def test_play_reads_stdin(tmp_path: Path) -> None:

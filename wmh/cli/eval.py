@@ -58,6 +58,7 @@ def to_json(outcome: EvalOutcome) -> dict:
         "per_tool": {k: v.model_dump() for k, v in r.per_tool.items()},
         "per_file": {k: v.model_dump() for k, v in r.per_file.items()},
         "baseline": {"name": "replay-else-most-common", "overall": outcome.baseline.overall.model_dump()},
+        "knowable": outcome.knowable,
         "train_traces": outcome.train_traces,
         "heldout_traces": outcome.heldout_traces,
         "skipped_items": len(outcome.problems),
@@ -96,4 +97,8 @@ def render(outcome: EvalOutcome) -> None:
                 "baseline (replay, else most common)": outcome.baseline.overall,
             },
         )
+    )
+    console.print(
+        f"knowable: {outcome.knowable:.3f} of held-out answers show only texts train or their session "
+        "showed (roughly a ceiling on exact: the rest needs facts the traces never held)"
     )

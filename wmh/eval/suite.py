@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pydantic import Field
+
 from wmh.build.pipeline import collect_tools
 from wmh.build.split import split_episodes
 from wmh.core.errors import UserInputError
@@ -13,6 +15,7 @@ from wmh.engine.baseline import ReplayBaseline
 from wmh.engine.choice import EngineChoice, close_engine, make_engine, usage_line
 from wmh.engine.offline import fit_offline
 from wmh.engine.offline_config import OfflineConfig
+from wmh.eval.knowable import knowable_share
 from wmh.eval.run import EvalReport, replay, report, seen_pairs
 from wmh.ingest import ingest_files
 
@@ -25,6 +28,9 @@ class EvalOutcome(Frozen):
     heldout_traces: int
     problems: tuple[Problem, ...] = ()
     usage: str = ""
+    knowable: float = Field(
+        default=1.0, description="Share of held-out answers knowable from the data (wmh.eval.knowable)"
+    )
 
 
 def evaluate_files(
@@ -64,4 +70,5 @@ def evaluate_files(
         train_traces=len(split.train),
         heldout_traces=len(split.heldout),
         problems=ingested.problems,
+        knowable=knowable_share(split.train, split.heldout),
     )
