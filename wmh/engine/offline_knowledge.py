@@ -189,8 +189,10 @@ class NumericCheckRule(Frozen):
     )
     accuracy: float = Field(description="Share of the rule's train calls whose total it computed exactly")
     support: int = Field(description="Train calls behind the rule")
-    other_error_rate: float = Field(
-        default=0.0, description="Share of the tool's calls that failed with another text"
+    other_error_rate: float | None = Field(
+        default=None,
+        description="Share of the tool's calls that failed with another text (None: not measured, as in "
+        "models saved before it was)",
     )
 
     def explains(self, text: str) -> bool:

@@ -100,7 +100,11 @@ class Query:
         check answered already if it could), so such failures neither vote nor count in the rate."""
         votes = found[: self.cfg.error_vote_k]
         rule = self.knowledge.numeric_check
-        if rule is None or rule.accuracy < self.cfg.numeric_check_min_accuracy:
+        if (
+            rule is None
+            or rule.accuracy < self.cfg.numeric_check_min_accuracy
+            or rule.other_error_rate is None
+        ):
             return votes, self.knowledge.error_rate
         rec_err, content = self.engine.rec_err, self.engine.rec_content
         kept = [v for v in found if not (rec_err[v[2]] and rule.explains(content[v[2]]))]
