@@ -22,9 +22,9 @@ STRATEGIES = (
     "replay",
     "function",
     "constant",
+    "shape_error",
     "sticky_error",
     "novel_error",
-    "shape_error",
     "numeric_check",
     "template",
     "collect",
@@ -158,7 +158,7 @@ class OfflineConfig(Frozen):
         default=0.6,
         ge=0.0,
         le=1.0,
-        description="Fail on an argument of a form (digits masked) whose calls failed this often",
+        description="Fail on an argument of a form (each digit masked) whose calls failed this often",
     )
     min_support: int = Field(default=2, ge=1, description="Fewest train examples behind a rule")
     strategy_order: tuple[str, ...] = Field(default=STRATEGIES, description="Strategies tried, in order")

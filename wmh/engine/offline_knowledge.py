@@ -111,10 +111,12 @@ class NovelErrorRule(Frozen):
 
 
 class ShapeErrorRule(Frozen):
-    """Calls whose argument has a given form (digits masked) fail with this text."""
+    """Calls whose argument has a given form (each digit written #) fail with this text."""
 
     arg: str
-    shape: str = Field(description="The argument's value with each run of digits written #")
+    shape: str = Field(
+        description="The argument's value with each digit written # (a short id differs from a long one)"
+    )
     template: str = Field(description="The error text, with {value} where the value goes")
     rate: float = Field(description="Share of calls with a value of this form that failed so")
     support: int
@@ -1131,12 +1133,15 @@ _DIGITS = re.compile(r"\d+")
 
 
 def value_shape(value: str) -> str:
-    return _DIGITS.sub("#", value)
+    """``value`` with each digit written ``#``: ``card_4242`` and ``card_1234567`` differ in form."""
+    return _DIGITS.sub(lambda m: "#" * len(m.group()), value)
 
 
 def _shape_rules(exs: Sequence[_Ex]) -> tuple[ShapeErrorRule, ...]:
+    """Forms of an argument whose calls failed with one text, seen failing in at least two episodes
+    (one value is enough: a form keeps the letters and the digit counts of the values)."""
     calls: Counter[tuple[str, str]] = Counter()
-    values: dict[tuple[str, str], set[str]] = defaultdict(set)
+    failed_in: dict[tuple[str, str], set[int]] = defaultdict(set)
     errors: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for x in exs:
         for arg, v in x.step.action.arguments.items():
@@ -1144,13 +1149,13 @@ def _shape_rules(exs: Sequence[_Ex]) -> tuple[ShapeErrorRule, ...]:
                 continue  # a form is an identifier with digits, not a plain word
             key = (arg, value_shape(v))
             calls[key] += 1
-            values[key].add(v)
             if x.step.observation.is_error:
                 errors[key][x.step.observation.content.replace(v, "{value}")] += 1
+                failed_in[key].add(x.ep)
     rules = []
     for (arg, shape), texts in errors.items():
         template, count = min(texts.items(), key=lambda kv: (-kv[1], kv[0]))
-        if count >= 2 and len(values[(arg, shape)]) >= 2:
+        if count >= 2 and len(failed_in[(arg, shape)]) >= 2:
             rate = count / (calls[(arg, shape)] + SHARE_PRIOR)
             rules.append(ShapeErrorRule(arg=arg, shape=shape, template=template, rate=rate, support=count))
     return tuple(sorted(rules, key=lambda r: (-r.rate, r.arg, r.shape))[:8])

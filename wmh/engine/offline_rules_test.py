@@ -98,6 +98,26 @@ def test_argument_of_a_refused_form_fails(shop: OfflineEngine) -> None:
     assert shop.answer(session(), act("pay", method="card_3")).content == "paid"
 
 
+def test_refused_form_learned_from_one_value_keeps_digit_counts() -> None:
+    """Two runs of one task fail on the same short card id (the last four digits, not the id): any id
+    of that form fails, full-length ids of the same prefix do not, and the form's own failure wins
+    over an earlier failure of the session that named one of the call's values."""
+    eps = []
+    for i in range(8):
+        card, failing = f"card_{1000000 + i}", "card_4242"
+        steps = [step("pay", "paid", method=card, seat=f"S{i}"), step("pay", "paid", method=card, seat="S8")]
+        if i < 2:  # two trials of one task, one failing value
+            steps.append(step("pay", "Error: payment method not found", True, method=failing, seat=f"S{i}"))
+        eps.append(Episode(trace_id=f"t{i}", task=f"trip {i}", steps=tuple(steps)))
+    engine = fit_offline(eps)
+    refused = engine.answer(session(), act("pay", method="card_7777", seat="S9"))
+    assert refused.is_error and refused.content == "Error: payment method not found"
+    assert not engine.answer(session(), act("pay", method="card_7654321", seat="S9")).is_error
+    earlier = step("pay", "Error: seat S9 is taken", True, method="card_7654321", seat="S9")
+    again = engine.answer(session(earlier), act("pay", method="card_8888", seat="S9"))
+    assert again.content == "Error: payment method not found"
+
+
 def test_error_naming_a_value_persists_while_the_call_keeps_it(shop: OfflineEngine) -> None:
     failed = step("pay", "Error: method card_5 is frozen", True, method="card_5")
     assert (
