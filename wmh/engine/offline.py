@@ -13,10 +13,11 @@ Strategies (``offline_strategies``), tried in ``OfflineConfig.strategy_order`` (
 - replay: the recorded answer to the same call, the one whose preceding calls match best;
 - function: a pure function of an argument (arithmetic, formatted as recorded; or its error);
 - constant: a tool that always answers the same;
-- shape_error / sticky_error / novel_error: the tool's recorded failure, when an argument has a
-  form that fails (digits masked one by one, so a short id is another form than a long one), when an
-  earlier error in the session still applies, or when a value was never shown anywhere (not-found
-  errors, with the value carried in);
+- shape_error / state_error / sticky_error / novel_error: the tool's recorded failure, when an
+  argument has a form that fails (digits masked one by one, so a short id is another form than a long
+  one), when the object the call names was last read in a state calls on it failed in (on several
+  objects, e.g. already cancelled), when an earlier error in the session still applies, or when a
+  value was never shown anywhere (not-found errors, with the value carried in);
 - numeric_check: the tool's failure showing two numbers (e.g. a sum paid against a total), when the
   numbers a call pays differ from the total a learned linear sum computes from the arguments and the
   objects the session read (joined to the call's list items); when they agree, the call is taken to

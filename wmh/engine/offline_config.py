@@ -23,6 +23,7 @@ STRATEGIES = (
     "function",
     "constant",
     "shape_error",
+    "state_error",
     "sticky_error",
     "novel_error",
     "numeric_check",
@@ -159,6 +160,12 @@ class OfflineConfig(Frozen):
         ge=0.0,
         le=1.0,
         description="Fail on an argument of a form (each digit masked) whose calls failed this often",
+    )
+    state_error_min_rate: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description="Fail on an object the session read whose field has a value on which calls failed this often",
     )
     min_support: int = Field(default=2, ge=1, description="Fewest train examples behind a rule")
     strategy_order: tuple[str, ...] = Field(default=STRATEGIES, description="Strategies tried, in order")

@@ -122,6 +122,19 @@ class ShapeErrorRule(Frozen):
     support: int
 
 
+class StateErrorRule(Frozen):
+    """Calls on an object the session read whose field has a given value fail with this text: a
+    precondition (e.g. cancelling what is already cancelled)."""
+
+    arg: str = Field(description="The argument naming the object")
+    key: str = Field(description="The object's field holding that name")
+    field: str = Field(description="The object's field the outcome depends on")
+    value: JsonValue = Field(description="The field's value on which calls failed")
+    template: str = Field(description="The error text, with {value} where the argument's value goes")
+    rate: float = Field(description="Share of calls on objects with this value that failed so")
+    support: int
+
+
 class StickyErrorRule(Frozen):
     """After a failed call, a related call of the same tool fails with the same text."""
 
@@ -254,6 +267,7 @@ class ToolKnowledge(Frozen):
     novel_errors: tuple[NovelErrorRule, ...] = ()
     sticky_errors: tuple[StickyErrorRule, ...] = ()
     shape_errors: tuple[ShapeErrorRule, ...] = ()
+    state_errors: tuple[StateErrorRule, ...] = ()
     numeric_check: NumericCheckRule | None = None
     retry_success: float = Field(
         default=0.0, description="Share of changed calls after a failure that succeeded"
@@ -365,6 +379,7 @@ def _rules(
         "novel_errors": novelty.rules(exs),
         "sticky_errors": _sticky_rules(episodes, tool) if fails else (),
         "shape_errors": _shape_rules(exs) if fails else (),
+        "state_errors": _state_rules(episodes, exs) if fails else (),
         "numeric_check": _numeric_check_rule(episodes, exs) if fails else None,
         "collect": _collect_rule(exs),
         "owner": _owner_rule(episodes, exs),
@@ -1159,6 +1174,72 @@ def _shape_rules(exs: Sequence[_Ex]) -> tuple[ShapeErrorRule, ...]:
             rate = count / (calls[(arg, shape)] + SHARE_PRIOR)
             rules.append(ShapeErrorRule(arg=arg, shape=shape, template=template, rate=rate, support=count))
     return tuple(sorted(rules, key=lambda r: (-r.rate, r.arg, r.shape))[:8])
+
+
+# ---- errors that depend on the state of the object a call names ------------------------------
+
+
+def named_object(
+    steps: Iterable[tuple[dict[str, Json], Observation]], arg_value: Json
+) -> tuple[str, dict[str, Json]] | None:
+    """The latest successful object answer among ``steps`` (arguments, observation; oldest first) with
+    a top-level field equal to ``arg_value``, and that field's name."""
+    if not isinstance(arg_value, str) or not arg_value:
+        return None
+    for _, obs in reversed(list(steps)):
+        obj = None if obs.is_error else as_dict(obs.content)  # cached: a session's answers parse once
+        for key, v in (obj or {}).items():
+            if v == arg_value and isinstance(v, str):
+                return key, obj or {}
+    return None
+
+
+STATE_LOOKBACK = 64  # steps searched back for the object a call names (keeps learning linear)
+
+
+def _state_rules(episodes: Sequence[Episode], exs: Sequence[_Ex]) -> tuple[StateErrorRule, ...]:
+    """(argument, field = value) of the named object behind failures with one text, on two objects or
+    more (trials of one task on one object prove nothing about the value), and how often calls on
+    objects with that value failed so."""
+    calls: Counter[tuple[str, str, str, str]] = Counter()
+    errors: dict[tuple[str, str, str, str], Counter[str]] = defaultdict(Counter)
+    failed_on: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
+    values: dict[tuple[str, str, str, str], Json] = {}
+    for x in exs:
+        steps = episodes[x.ep].steps[max(0, x.pos - STATE_LOOKBACK) : x.pos]
+        before = [(s.action.arguments, s.observation) for s in steps]
+        for arg, v in x.step.action.arguments.items():
+            found = named_object(before, v)
+            if found is None:
+                continue
+            key, obj = found
+            for field, leaf in obj.items():
+                if field == key or not scalar(leaf):
+                    continue
+                rule_key = (arg, key, field, canonical(leaf))
+                values[rule_key] = leaf
+                calls[rule_key] += 1
+                if x.step.observation.is_error:
+                    errors[rule_key][x.step.observation.content.replace(str(v), "{value}")] += 1
+                    failed_on[rule_key].add(str(v))
+    rules = []
+    for rule_key, texts in errors.items():
+        template, count = min(texts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if count >= 2 and len(failed_on[rule_key]) >= 2:
+            arg, key, field, _ = rule_key
+            rate = count / (calls[rule_key] + SHARE_PRIOR)
+            rules.append(
+                StateErrorRule(
+                    arg=arg,
+                    key=key,
+                    field=field,
+                    value=values[rule_key],
+                    template=template,
+                    rate=rate,
+                    support=count,
+                )
+            )
+    return tuple(sorted(rules, key=lambda r: (-r.rate, r.arg, r.field))[:8])
 
 
 # ---- errors that persist within a session -----------------------------------------------------

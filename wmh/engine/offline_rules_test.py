@@ -118,6 +118,43 @@ def test_refused_form_learned_from_one_value_keeps_digit_counts() -> None:
     assert again.content == "Error: payment method not found"
 
 
+def _booking(bid: str, status: str) -> dict:
+    return {"booking_id": bid, "status": status, "seats": 2}
+
+
+def test_call_on_an_object_in_a_failing_state_fails() -> None:
+    """Cancelling a booking the session read as cancelled fails (learned on several bookings); one
+    booking failing in many trials of its task teaches nothing about the bookings' other fields."""
+    eps = []
+    for i in range(14):
+        bid, status = f"B{i}", "cancelled" if i < 3 else "open"
+        done = "Error: booking is already cancelled" if status == "cancelled" else "ok"
+        eps.append(
+            Episode(
+                trace_id=f"t{i}",
+                task=f"cancel {bid}",
+                steps=(
+                    step("get_booking", _booking(bid, status), booking_id=bid),
+                    step("cancel", done, done != "ok", booking_id=bid),
+                ),
+            )
+        )
+    for trial in range(4):  # one task, one booking that cannot be cancelled, retried in every trial
+        steps = (
+            step("get_booking", {**_booking("BX", "open"), "seats": 7}, booking_id="BX"),
+            step("cancel", "Error: booking is locked", True, booking_id="BX"),
+        )
+        eps.append(Episode(trace_id=f"x{trial}", task="cancel BX", steps=steps))
+    engine = fit_offline(eps)
+    for status, failed in (("cancelled", True), ("open", False)):
+        read = step("get_booking", _booking("B99", status), booking_id="B99")
+        obs = engine.answer(session(read), act("cancel", booking_id="B99"))
+        assert obs.is_error is failed
+        assert obs.content == ("Error: booking is already cancelled" if failed else "ok")
+    locked_like = step("get_booking", {**_booking("B98", "open"), "seats": 7}, booking_id="B98")
+    assert not engine.answer(session(locked_like), act("cancel", booking_id="B98")).is_error
+
+
 def test_error_naming_a_value_persists_while_the_call_keeps_it(shop: OfflineEngine) -> None:
     failed = step("pay", "Error: method card_5 is frozen", True, method="card_5")
     assert (

@@ -38,6 +38,7 @@ from wmh.engine.offline_knowledge import (
     check_total,
     evaluate_formula,
     format_number,
+    named_object,
     numeric_features,
     owner_leaves,
     owners_before,
@@ -196,6 +197,19 @@ def shape_error(q: Query) -> Observation | None:
         value = q.args.get(rule.arg)
         if isinstance(value, str) and value_shape(value) == rule.shape:
             return Observation(content=rule.template.replace("{value}", value), is_error=True, source="error")
+    return None
+
+
+def state_error(q: Query) -> Observation | None:
+    """The tool's failure on an object in the state it failed on (the session's latest read of it)."""
+    for rule in q.knowledge.state_errors:
+        if rule.rate < q.cfg.state_error_min_rate or rule.support < q.cfg.min_support:
+            continue
+        value = q.args.get(rule.arg)
+        found = named_object(((c.args, c.observation) for c in q.view.calls), value)
+        if found is not None and found[0] == rule.key and found[1].get(rule.field) == rule.value:
+            text = rule.template.replace("{value}", str(value))
+            return Observation(content=text, is_error=True, source="error")
     return None
 
 
@@ -549,6 +563,7 @@ STRATEGY_FUNCTIONS: dict[str, Strategy] = {
     "sticky_error": sticky_error,
     "novel_error": novel_error,
     "shape_error": shape_error,
+    "state_error": state_error,
     "numeric_check": numeric_check,
     "template": template,
     "collect": collect,

@@ -49,7 +49,7 @@ SOURCE_STRATEGIES: dict[str, tuple[str, ...]] = {
     "function": ("function",),
     "constant": ("constant",),
     "sticky-error": ("sticky_error",),
-    "error": ("novel_error", "shape_error"),  # both answer with the tool's learned error
+    "error": ("novel_error", "shape_error", "state_error"),  # both answer with the tool's learned error
     "patch": ("template",),
     "template": ("template",),
     "collect": ("collect",),
@@ -63,6 +63,7 @@ THRESHOLD = {
     "sticky_error": "sticky_min_precision",
     "novel_error": "novel_error_min_rate",
     "shape_error": "shape_error_min_rate",
+    "state_error": "state_error_min_rate",
     "template": "template_min_accuracy",
 }
 DEMOTE_WRONG = (
@@ -390,7 +391,12 @@ def _error_edits(cfg: OfflineConfig, outcomes: Sequence[StepOutcome]) -> list[Ed
         return []
     lost = sum(1.0 - s.fidelity for s in missed)
     out = []
-    for field in ("novel_error_min_rate", "shape_error_min_rate", "sticky_min_precision"):
+    for field in (
+        "novel_error_min_rate",
+        "shape_error_min_rate",
+        "state_error_min_rate",
+        "sticky_min_precision",
+    ):
         if field not in OfflineConfig.model_fields:
             continue
         old = float(getattr(cfg, field))
