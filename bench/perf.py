@@ -1,8 +1,14 @@
 """Speed and scaling, each against a baseline measured in the same run.
 
-    uv run python -m bench perf [--spans 200000] [--index-steps 100000] [--sizes 10000,100000,1000000]
+    uv run python -m bench perf [--spans 200000] [--conversation-spans 20000] [--repeat 3]
+                                [--index-steps 100000] [--sizes 10000,100000,1000000]
 
-- ingest: spans/s of ``ingest_files`` against plain ``orjson.loads`` of the same lines (target ≥ 0.5×);
+- ingest: spans/s of ``ingest_files`` against plain ``orjson.loads`` of the same lines (target ≥ 0.5×),
+  best of ``--repeat`` alternating runs, for: tiny synthetic tool spans (per-span cost); synthetic
+  conversations, each LLM call's input messages the whole history so far, as GenAI instrumentation
+  records them (content cost), with tool spans and without (the steps then come from the messages);
+  the tau-bench airline trajectories converted to OTel (real content; skipped when
+  ``../shared/data`` is absent). Then where the time goes, stage by stage;
 - step: offline-engine step latency p50/p99 with a large index, beside the replay baseline's dict lookup
   (target p50 ≤ 1 ms);
 - build: whole-build time (ingest, split, fit, save; GEPA off: its cost is set by ``--budget``, not by
@@ -21,6 +27,7 @@ from pathlib import Path
 import orjson
 
 from bench import synth
+from bench.fidelity import TAU_AIRLINE, convert_tau
 from wmh.build.pipeline import BuildRequest, build_world_model
 from wmh.config.store import WorldModelStore
 from wmh.core.types import Action, ActionKind, Episode, Observation, SessionState, Step
@@ -32,9 +39,33 @@ from wmh.ingest.readers import read_file
 from wmh.ingest.redact import redact_episode
 
 
-def bench_ingest(n_spans: int, tmp: Path, repeat: int = 3) -> None:
-    """Best of ``repeat`` runs of each, alternating: one run is at the mercy of a shared machine."""
-    path = synth.write(tmp / "ingest.otel.jsonl", n_spans)
+def bench_ingest(n_spans: int, n_conversation_spans: int, tmp: Path, repeat: int = 3) -> None:
+    """Each ingest file against ``orjson.loads`` of its lines; the stages of each."""
+    conversations = tmp / "conversations.otel.jsonl"
+    llm_only = tmp / "llm-only.otel.jsonl"
+    files = [
+        ("tiny spans", synth.write(tmp / "ingest.otel.jsonl", n_spans)),
+        ("conversations", synth.write(conversations, n_conversation_spans, conversation=True)),
+        (
+            "conv., no tool span",
+            synth.write(llm_only, n_conversation_spans, conversation=True, tool_spans=False),
+        ),
+    ]
+    if TAU_AIRLINE.is_file():
+        files.append(("tau-bench airline", convert_tau(TAU_AIRLINE, tmp)))
+    else:
+        print(f"ingest   tau-bench airline: skipped ({TAU_AIRLINE} is not present)")
+    for label, path in files:
+        bench_ingest_file(label, path, repeat)
+        stages = _ingest_stages(path, repeat)
+        print("         stages (s, best of each): " + "  ".join(f"{k} {v:.3f}" for k, v in stages.items()))
+
+
+def bench_ingest_file(label: str, path: Path, repeat: int) -> float:
+    """Best of ``repeat`` runs of each, alternating: one run is at the mercy of a shared machine.
+
+    Prints one line and returns the ratio (orjson time / ingest time; higher is better).
+    """
     t_json = t_ingest = float("inf")
     spans = 0
     for _ in range(repeat):
@@ -49,12 +80,14 @@ def bench_ingest(n_spans: int, tmp: Path, repeat: int = 3) -> None:
         spans = result.span_count
         del result
         gc.collect()  # outside both timings: neither pays for the other's garbage
+    mb = path.stat().st_size / 1e6
     print(
-        f"ingest   {spans:>9,} spans  orjson.loads {spans / t_json:>10,.0f} spans/s   "
-        f"ingest_files {spans / t_ingest:>10,.0f} spans/s   ratio {t_json / t_ingest:.2f}x  (target >= 0.5x)"
+        f"ingest   {label:<19} {spans:>8,} spans {mb:6.1f} MB   "
+        f"orjson.loads {spans / t_json:>9,.0f} spans/s ({t_json:.3f} s)   "
+        f"ingest_files {spans / t_ingest:>9,.0f} spans/s ({t_ingest:.3f} s)   "
+        f"ratio {t_json / t_ingest:.2f}x  (target >= 0.5x)"
     )
-    stages = _ingest_stages(path, repeat)
-    print("         stages (s, best of each): " + "  ".join(f"{k} {v:.3f}" for k, v in stages.items()))
+    return t_json / t_ingest
 
 
 def _ingest_stages(path: Path, repeat: int) -> dict[str, float]:
@@ -151,7 +184,11 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(
         prog="python -m bench perf", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--spans", type=int, default=200_000, help="spans in the ingest file")
+    p.add_argument("--spans", type=int, default=200_000, help="spans in the tiny-span ingest file")
+    p.add_argument(
+        "--conversation-spans", type=int, default=20_000, help="spans in the conversation ingest file"
+    )
+    p.add_argument("--repeat", type=int, default=3, help="ingest runs of each kind; the best counts")
     p.add_argument("--index-steps", type=int, default=100_000, help="steps in the step-latency index")
     p.add_argument("--sizes", default="10000,100000,1000000", help="span counts for the build scaling run")
     p.add_argument("--only", choices=["ingest", "step", "build"], help="run one part")
@@ -159,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         if args.only in (None, "ingest"):
-            bench_ingest(args.spans, tmp)
+            bench_ingest(args.spans, args.conversation_spans, tmp, args.repeat)
         if args.only in (None, "step"):
             bench_step(args.index_steps)
         if args.only in (None, "build"):

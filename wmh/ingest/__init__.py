@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from pathlib import Path
 
 from pydantic import Field
@@ -113,9 +114,12 @@ def _episodes(read: ReadResult) -> list[Episode]:
         if not episode.steps:
             continue
         episode = redact_episode(episode)
-        found.append((min(s.start_ns for s in spans), trace_id, episode))
+        found.append((min(map(_start, spans)), trace_id, episode))
     found.sort(key=lambda item: (item[0], item[1]))
     return [episode for _, _, episode in found]
+
+
+_start = attrgetter("start_ns")
 
 
 def _require_steps(read: ReadResult, found: list[Episode]) -> None:

@@ -25,6 +25,7 @@ from wmh.ingest.messages import (
     input_messages,
     loads_maybe,
     message,
+    message_list,
     output_messages,
     system_text,
 )
@@ -142,7 +143,7 @@ def tool_span_steps(tool_spans: list[Span]) -> list[Step]:
     """
     tool_ids = {s.span_id for s in tool_spans}
     steps: list[Step] = []
-    seen_calls: set[tuple[str, str, str, str]] = set()
+    by_call_id: dict[str, list[Step]] = {}  # the steps kept so far, by call id
     for span in tool_spans:
         if span.parent_id in tool_ids:
             continue
@@ -150,12 +151,21 @@ def tool_span_steps(tool_spans: list[Span]) -> list[Step]:
         if step is None:
             continue
         if step.call_id:
-            key = (step.call_id, step.action.name, canonical(step.action.arguments), step.observation.content)
-            if key in seen_calls:
+            kept = by_call_id.setdefault(step.call_id, [])
+            if any(_same_call(step, other) for other in kept):
                 continue
-            seen_calls.add(key)
+            kept.append(step)
         steps.append(step)
     return steps
+
+
+def _same_call(a: Step, b: Step) -> bool:
+    """Same tool, arguments (canonical JSON) and answer; the call ids are known to be equal."""
+    return (
+        a.action.name == b.action.name
+        and a.observation.content == b.observation.content
+        and canonical(a.action.arguments) == canonical(b.action.arguments)
+    )
 
 
 def tool_step_of(span: Span) -> Step | None:
@@ -344,8 +354,10 @@ def paired_steps(talking: list[Span]) -> list[Step]:
     """Steps from tool calls in LLM messages matched by id with tool results in later messages."""
     calls: dict[str, tuple[ToolCall, Span]] = {}
     results: dict[str, JsonValue] = {}
+    read = ""  # an input messages text whose messages are all counted already
     for span in talking:
-        for msg in [*input_messages(span), *output_messages(span)]:
+        inputs, read = _unread_input_messages(span, read)
+        for msg in [*inputs, *output_messages(span)]:
             for call in msg.calls:
                 if call.id and call.id not in calls:
                     calls[call.id] = (call, span)
@@ -353,6 +365,30 @@ def paired_steps(talking: list[Span]) -> list[Step]:
                 if call_id and result is not None:
                     results.setdefault(call_id, result)
     return [_paired_step(call, span, results[cid]) for cid, (call, span) in calls.items() if cid in results]
+
+
+def _unread_input_messages(span: Span, read: str) -> tuple[list[Message], str]:
+    """The span's input messages less those of ``read``, and the text whose messages are now all counted.
+
+    An LLM call's input repeats the conversation so far: when its ``gen_ai.input.messages`` text is
+    ``read`` less its closing ``]``, a comma and more messages, only those are read (the elements
+    before are the same text, so the same values). Counting a message again would add nothing: the
+    first call and the first result of an id win. ``read`` is "" or a JSON list text with messages.
+    """
+    text = span.attributes.get("gen_ai.input.messages")
+    if not isinstance(text, str):
+        return input_messages(span), read
+    if read and text == read:
+        return [], read
+    head = read[:-1]
+    if read and text.startswith(head) and text[len(head) : len(head) + 1] == ",":
+        added = message_list("[" + text[len(head) + 1 :])  # valid with an element iff the whole is
+        if added:
+            return added, text if text.endswith("]") else read
+    messages = message_list(text)
+    if not messages:
+        return input_messages(span), read
+    return messages, text if text.startswith("[") and text.endswith("]") else read
 
 
 def _paired_step(call: ToolCall, span: Span, result: JsonValue) -> Step:
@@ -392,25 +428,61 @@ def find_task(talking: list[Span], root: Span) -> str:
 def find_tools(offering: list[Span], tool_spans: list[Span]) -> tuple[ToolDef, ...]:
     """Tools offered, from definitions on LLM spans and descriptions on tool spans; one per name.
 
-    ``offering``: the spans (in time order) that may record tool definitions.
+    ``offering``: the spans (in time order) that may record tool definitions. In the usual case
+    (every LLM call repeats the same ``gen_ai.tool.definitions`` text, no tool span describes its
+    tool) the tools are built once per distinct texts and shared.
     """
-    found: dict[str, dict[str, JsonValue]] = {}
+    describing = [s for s in tool_spans if _describes_tool(s)]
+    texts = None if describing else _definition_texts(offering)
+    if texts is None:
+        dicts = [d for s in offering for d in _tool_dicts(s)]
+        return _merged_tools([*dicts, *(_tool_span_def(s) for s in describing)])
+    tools = _TOOLS_BY_TEXTS.get(texts)
+    if tools is None:
+        tools = _merged_tools([d for text in texts for d in _definition_dicts(text)])
+        if len(_TOOLS_BY_TEXTS) < _MAX_CACHED_TOOLS:
+            _TOOLS_BY_TEXTS[texts] = tools
+    return tools
+
+
+_TOOLS_BY_TEXTS: dict[tuple[str, ...], tuple[ToolDef, ...]] = {}
+_MAX_CACHED_TOOLS = 256  # distinct tool sets are few; a key holds their texts
+
+
+def _describes_tool(span: Span) -> bool:
+    a = span.attributes
+    return "gen_ai.tool.description" in a or "tool.description" in a or "tool.parameters" in a
+
+
+def _definition_texts(offering: list[Span]) -> tuple[str, ...] | None:
+    """The distinct ``gen_ai.tool.definitions`` texts, first seen first; None if a span has other sources.
+
+    A text seen before adds nothing (``_add_tool`` only fills what is still empty), so repeats drop.
+    """
+    texts: dict[str, None] = {}
     for span in offering:
-        for d in _tool_dicts(span):
-            _add_tool(found, d)
-    for span in tool_spans:
         a = span.attributes
-        if "gen_ai.tool.description" in a or "tool.description" in a or "tool.parameters" in a:
-            _add_tool(found, _tool_span_def(span))
+        text = a.get("gen_ai.tool.definitions")
+        if (
+            not isinstance(text, str)
+            or "llm.tools.0.tool.json_schema" in a
+            or "llm.request.functions.0.name" in a
+        ):
+            return None
+        texts[text] = None
+    return tuple(texts)
+
+
+def _merged_tools(dicts: list[dict[str, JsonValue]]) -> tuple[ToolDef, ...]:
+    found: dict[str, dict[str, JsonValue]] = {}
+    for d in dicts:
+        _add_tool(found, d)
     return tuple(_tool_def(d) for d in found.values())
 
 
 def _tool_dicts(span: Span) -> list[dict[str, JsonValue]]:
     a = span.attributes
-    out: list[dict[str, JsonValue]] = []
-    defs = loads_maybe(a.get("gen_ai.tool.definitions"))
-    if isinstance(defs, list):
-        out.extend(d for d in defs if isinstance(d, dict))
+    out = _definition_dicts(a.get("gen_ai.tool.definitions"))
     if "llm.tools.0.tool.json_schema" in a:
         for item in indexed(a, "llm.tools."):
             tool = item.get("tool") if isinstance(item, dict) else None
@@ -420,6 +492,11 @@ def _tool_dicts(span: Span) -> list[dict[str, JsonValue]]:
     if "llm.request.functions.0.name" in a:
         out.extend(d for d in indexed(a, "llm.request.functions.") if isinstance(d, dict))
     return out
+
+
+def _definition_dicts(value: JsonValue) -> list[dict[str, JsonValue]]:
+    defs = loads_maybe(value)
+    return [d for d in defs if isinstance(d, dict)] if isinstance(defs, list) else []
 
 
 def _tool_span_def(span: Span) -> dict[str, JsonValue]:

@@ -500,3 +500,106 @@ def test_reused_call_ids_are_distinct_steps() -> None:
         ]
     )
     assert [s.action.name for s in steps] == ["get", "calc"]
+
+
+def test_repeated_call_is_dropped_by_canonical_arguments_and_answer() -> None:
+    def call(args: str, result: str) -> Span:
+        attrs = {
+            "gen_ai.tool.name": "get",
+            "gen_ai.tool.call.id": "c1",
+            "gen_ai.tool.call.arguments": args,
+            "gen_ai.tool.call.result": result,
+        }
+        return span("execute_tool get", attrs)
+
+    got = steps(call('{"a": 1, "b": 2}', "x"), call('{"b": 2, "a": 1}', "x"), call('{"a": 1, "b": 2}', "y"))
+    assert got == [("get", {"a": 1, "b": 2}, "x", False, "c1"), ("get", {"a": 1, "b": 2}, "y", False, "c1")]
+
+
+def _defs(*tools: tuple[str, str, dict | None]) -> str:
+    return orjson.dumps([{"name": n, "description": d, "parameters": p} for n, d, p in tools]).decode()
+
+
+def test_tool_definitions_repeated_on_every_llm_span_are_built_once_and_shared():
+    text = _defs(("a", "A", {"type": "object"}), ("b", "", None))
+    first = episode(
+        span("chat", {"gen_ai.tool.definitions": text}), span("chat", {"gen_ai.tool.definitions": text})
+    )
+    second = episode(span("chat", {"gen_ai.tool.definitions": text}))
+    assert [(t.name, t.description, t.parameters) for t in first.tools] == [
+        ("a", "A", {"type": "object"}),
+        ("b", "", None),
+    ]
+    assert second.tools == first.tools
+    assert all(x is y for x, y in zip(second.tools, first.tools, strict=True))
+
+
+def test_tool_definitions_merge_across_different_texts_the_same_with_or_without_the_cache():
+    one = _defs(("a", "", None), ("b", "B", None))
+    two = _defs(("a", "A", {"type": "object"}), ("c", "C", None))
+    texts = [one, two, one]  # the repeat of ``one`` adds nothing; the first description and schema win
+    cached = episode(*(span("chat", {"gen_ai.tool.definitions": t}) for t in texts)).tools
+    # a tool span with a description takes the uncached path; its tool is merged in after the LLM spans'
+    described = span("execute_tool z", {"gen_ai.tool.description": "Z", "gen_ai.tool.call.result": "r"})
+    uncached = episode(*(span("chat", {"gen_ai.tool.definitions": t}) for t in texts), described).tools
+    expected = [("a", "A", {"type": "object"}), ("b", "B", None), ("c", "C", None)]
+    assert [(t.name, t.description, t.parameters) for t in cached] == expected
+    assert [(t.name, t.description, t.parameters) for t in uncached] == [*expected, ("z", "Z", None)]
+
+
+def _call(cid: str, args: dict) -> dict:
+    return {"role": "assistant", "parts": [{"type": "tool_call", "id": cid, "name": "f", "arguments": args}]}
+
+
+def _result(cid: str, text: str) -> dict:
+    return {"role": "tool", "parts": [{"type": "tool_call_response", "id": cid, "response": text}]}
+
+
+def _chat(inputs: str, outputs: list[dict]) -> Span:
+    attrs = {"gen_ai.input.messages": inputs, "gen_ai.output.messages": orjson.dumps(outputs).decode()}
+    return span("chat", attrs)
+
+
+def _pairs_reading_every_input(talking: list[Span]) -> list[tuple]:
+    """The pairing as specified: every span's whole input read (the oracle for the incremental read)."""
+    calls, results = {}, {}
+    for s in talking:
+        for msg in [*input_messages(s), *output_messages(s)]:
+            for call in msg.calls:
+                calls.setdefault(call.id, (call, s))
+            for cid, result in msg.results:
+                if result is not None:
+                    results.setdefault(cid, result)
+    return [(c.name, c.arguments, results[i], i, s.span_id) for i, (c, s) in calls.items() if i in results]
+
+
+def test_message_pairing_reads_only_what_each_llm_call_adds_to_the_conversation():
+    user = {"role": "user", "parts": [{"type": "text", "content": "go"}]}
+    history = [
+        user,
+        _call("c1", {"x": 1}),
+        _result("c1", "one"),
+        _call("c2", {"x": 2.0}),
+        _result("c2", "two"),
+    ]
+    texts = [orjson.dumps(history[:n]).decode() for n in (1, 3, 3, 5)]
+    variants = {
+        "growing": texts,
+        "pretty or rewritten": [
+            texts[0],
+            orjson.dumps(history[:3], option=orjson.OPT_INDENT_2).decode(),
+            texts[3],
+        ],
+        "trailing comma": [texts[1], texts[1][:-1] + ",]", texts[3]],
+        "extended with no message": [texts[1], texts[1][:-1] + ",1,null]", texts[3]],
+        "prefix then other text": [texts[1], texts[1][:-1] + ',{"role": "tool", "parts": [}]', texts[3]],
+    }
+    for name, inputs in variants.items():
+        talking = [_chat(text, [_call("c9", {"n": i})]) for i, text in enumerate(inputs)]
+        ep = build_episode("t1", talking, "f.jsonl")
+        got = [
+            (s.action.name, s.action.arguments, s.observation.content, s.call_id, s.span_id) for s in ep.steps
+        ]
+        expected = [(n, a, c, i, sid) for n, a, c, i, sid in _pairs_reading_every_input(talking)]
+        assert got == expected, name
+        assert [s.call_id for s in ep.steps] == ["c1", "c2"], name

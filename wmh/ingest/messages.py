@@ -61,10 +61,10 @@ def loads_maybe(value: JsonValue) -> JsonValue:
 def input_messages(span: Span) -> list[Message]:
     a = span.attributes
     return (
-        _message_list(a.get("gen_ai.input.messages"))
+        message_list(a.get("gen_ai.input.messages"))
         or _indexed_messages(a, "llm.input_messages.")
         or _indexed_messages(a, "gen_ai.prompt.")
-        or _message_list(a.get("gen_ai.prompt"))
+        or message_list(a.get("gen_ai.prompt"))
         or _event_messages(span, "gen_ai.input.messages", input_side=True)
     )
 
@@ -72,10 +72,10 @@ def input_messages(span: Span) -> list[Message]:
 def output_messages(span: Span) -> list[Message]:
     a = span.attributes
     return (
-        _message_list(a.get("gen_ai.output.messages"))
+        message_list(a.get("gen_ai.output.messages"))
         or _indexed_messages(a, "llm.output_messages.")
         or _indexed_messages(a, "gen_ai.completion.")
-        or _message_list(a.get("gen_ai.completion"))
+        or message_list(a.get("gen_ai.completion"))
         or _event_messages(span, "gen_ai.output.messages", input_side=False)
     )
 
@@ -88,7 +88,8 @@ def system_text(span: Span) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _message_list(value: JsonValue) -> list[Message]:
+def message_list(value: JsonValue) -> list[Message]:
+    """The messages in a JSON list (or ``{"messages": [...]}``), parsed first if it is JSON text."""
     value = loads_maybe(value)
     if isinstance(value, dict) and isinstance(value.get("messages"), list):
         value = value["messages"]
@@ -214,15 +215,15 @@ def _event_messages(span: Span, details_key: str, input_side: bool) -> list[Mess
     out: list[Message] = []
     for event in span.events:
         if event.name == _DETAILS_EVENT:
-            out.extend(_message_list(event.attributes.get(details_key)))
+            out.extend(message_list(event.attributes.get(details_key)))
         elif input_side and event.name in _EVENT_ROLES:
             out.extend(_event_message(event.attributes, _EVENT_ROLES[event.name]))
         elif input_side and event.name == "gen_ai.content.prompt":
-            out.extend(_message_list(event.attributes.get("gen_ai.prompt")))
+            out.extend(message_list(event.attributes.get("gen_ai.prompt")))
         elif not input_side and event.name == "gen_ai.choice":
             out.extend(_event_message(event.attributes, "assistant"))
         elif not input_side and event.name == "gen_ai.content.completion":
-            out.extend(_message_list(event.attributes.get("gen_ai.completion")))
+            out.extend(message_list(event.attributes.get("gen_ai.completion")))
     return out
 
 

@@ -92,10 +92,6 @@ def kvs(items: list[dict] | None) -> Attributes:
     """A KeyValue list as a flat dict; kvlist values also get dotted keys."""
     if not items:
         return {}
-    try:  # the common case: every value a string
-        return {kv["key"]: kv["value"]["stringValue"] for kv in items}
-    except (KeyError, TypeError):
-        pass
     out: Attributes = {}
     nested = False
     for kv in items:

@@ -22,6 +22,7 @@ import io
 import json
 import zlib
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ Progress = Callable[[int], None]
 _TEXT_BYTES = bytes(range(0x20, 0x100)) + b"\t\n\r\f\b"
 _PROGRESS_EVERY = 1 << 20  # report after about every MiB
 _MAX_PROBLEMS_WITHOUT_SPANS = 20
+_HASH_IN_THREAD_FROM = 1 << 20  # smaller files hash in less time than a thread takes to start
 
 
 @dataclass(slots=True)
@@ -61,14 +63,28 @@ def read_file(path: str | Path, on_progress: Progress | None = None) -> ReadResu
         raise TraceFileError(
             f"{name}: cannot read it ({err.strerror or err}); check its permissions"
         ) from None
-    result = ReadResult(path=name, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw))
+    digest = _sha256_soon(raw)
+    result = ReadResult(path=name, sha256="", size=len(raw))
     data = _gunzip(raw, result)
     scale = len(raw) / max(1, len(data))
     report = (lambda n: on_progress(int(n * scale))) if on_progress else None
     parse_bytes(data, result, report)
+    result.sha256 = digest.result()
     if on_progress:
         on_progress(len(raw))
     return result
+
+
+def _sha256_soon(raw: bytes) -> Future[str]:
+    """The SHA-256 of ``raw``; for a big file on another thread, where it overlaps parsing (it drops the GIL)."""
+    if len(raw) < _HASH_IN_THREAD_FROM:
+        done: Future[str] = Future()
+        done.set_result(hashlib.sha256(raw).hexdigest())
+        return done
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wmh-sha256")
+    future = pool.submit(lambda: hashlib.sha256(raw).hexdigest())
+    pool.shutdown(wait=False)  # the thread ends when the hash is done
+    return future
 
 
 def _gunzip(raw: bytes, result: ReadResult) -> bytes:

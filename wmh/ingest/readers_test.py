@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 from pathlib import Path
 
@@ -320,3 +321,14 @@ def test_console_exporter_concatenated_objects(tmp_path: Path):
         text.count("\n", 0, text.index("}\n{") + 2) + 1,
     )
     assert read.problems == []
+
+
+@pytest.mark.parametrize("size", [100, 3 << 20])  # under and over the size hashed on another thread
+def test_sha256_is_of_the_bytes_as_stored(tmp_path: Path, size: int):
+    line = orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [otlp_span("a" * 16)]}]}]})
+    data = line + b"\n" + b" " * size + b"\n" + line + b"\n"
+    for gz in (False, True):
+        path = write(tmp_path, f"big{gz}.jsonl", data, gz=gz)
+        read = read_file(path)
+        assert read.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert len(read.spans) == 2 and read.size == path.stat().st_size
