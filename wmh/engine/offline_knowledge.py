@@ -1180,13 +1180,13 @@ def _shape_rules(exs: Sequence[_Ex]) -> tuple[ShapeErrorRule, ...]:
 
 
 def named_object(
-    steps: Iterable[tuple[dict[str, Json], Observation]], arg_value: Json
+    steps: Sequence[tuple[dict[str, Json], Observation]], arg_value: Json
 ) -> tuple[str, dict[str, Json]] | None:
     """The latest successful object answer among ``steps`` (arguments, observation; oldest first) with
     a top-level field equal to ``arg_value``, and that field's name."""
     if not isinstance(arg_value, str) or not arg_value:
         return None
-    for _, obs in reversed(list(steps)):
+    for _, obs in reversed(steps):
         obj = None if obs.is_error else as_dict(obs.content)  # cached: a session's answers parse once
         for key, v in (obj or {}).items():
             if v == arg_value and isinstance(v, str):

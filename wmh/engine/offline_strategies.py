@@ -202,11 +202,16 @@ def shape_error(q: Query) -> Observation | None:
 
 def state_error(q: Query) -> Observation | None:
     """The tool's failure on an object in the state it failed on (the session's latest read of it)."""
+    history: list[tuple[dict[str, Json], Observation]] = []
+    named: dict[str, tuple[str, dict[str, Json]] | None] = {}  # per argument: rules often share one
     for rule in q.knowledge.state_errors:
         if rule.rate < q.cfg.state_error_min_rate or rule.support < q.cfg.min_support:
             continue
         value = q.args.get(rule.arg)
-        found = named_object(((c.args, c.observation) for c in q.view.calls), value)
+        if rule.arg not in named:
+            history = history or [(c.args, c.observation) for c in q.view.calls]
+            named[rule.arg] = named_object(history, value)
+        found = named[rule.arg]
         if found is not None and found[0] == rule.key and found[1].get(rule.field) == rule.value:
             text = rule.template.replace("{value}", str(value))
             return Observation(content=text, is_error=True, source="error")
