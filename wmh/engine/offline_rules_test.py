@@ -282,3 +282,54 @@ def test_where_the_check_abstains_its_failures_do_not_vote_and_the_session_total
     again = engine.answer(session(seen, failed), _buy(77, 2, 290, 296, bags=1).action)
     assert again.is_error and again.content == "Error: total is 296, but paid 290"
     assert not engine.answer(session(seen, failed), _buy(77, 2, 296, 296, bags=1).action).is_error
+
+
+def _rebook_episodes() -> list[Episode]:
+    """Read a booking, search, then change its cabin and legs: legs the booking held keep their price in
+    the same cabin, and every leg is priced at the search's ``prices[<cabin>]`` in a new one."""
+    eps = []
+    for i in range(6):
+        date = f"2024-06-{10 + i}"
+        old_leg = {"number": f"F{i}1", "date": date, "price": 100 + i}
+        booking = {"booking_id": f"BK{i}", "cabin": "economy", "legs": [old_leg]}
+        found = [flight(f"F{i}1", date, 150 + i), flight(f"F{i}2", date, 170 + i)]
+        cabin = "first" if i % 2 else "economy"
+        fare = {"economy": 170 + i, "first": 900}[cabin]
+        kept = {**old_leg, "price": 900} if cabin == "first" else old_leg
+        legs = [kept, {"number": f"F{i}2", "date": date, "price": fare}]
+        changed = {**booking, "cabin": cabin, "legs": legs}
+        given: list[JsonValue] = [{"number": leg["number"], "date": date} for leg in legs]
+        eps.append(
+            Episode(
+                trace_id=f"c{i}",
+                task=f"change {i}",
+                steps=(
+                    step("get_booking", booking, booking_id=f"BK{i}"),
+                    step("search", found, date=date),
+                    step("change", changed, booking_id=f"BK{i}", cabin=cabin, legs=given),
+                ),
+            )
+        )
+    return eps
+
+
+def test_a_kept_item_is_repriced_when_the_call_changes_what_its_price_depends_on() -> None:
+    engine = fit_offline(_rebook_episodes())
+    booking = {
+        "booking_id": "BK9",
+        "cabin": "economy",
+        "legs": [{"number": "Z1", "date": "d9", "price": 111}],
+    }
+    read = step("get_booking", booking, booking_id="BK9")
+    searched = step(
+        "search", [{**flight("Z1", "d9", 150), "prices": {"economy": 150, "first": 777}}], date="d9"
+    )
+    legs: list[JsonValue] = [{"number": "Z1", "date": "d9"}]
+
+    def priced(cabin: str) -> list[JsonValue]:
+        obs = engine.answer(session(read, searched), act("change", booking_id="BK9", cabin=cabin, legs=legs))
+        assert obs.source == "patch"
+        return [leg["price"] for leg in json.loads(obs.content)["legs"]]
+
+    assert priced("economy") == [111]  # same cabin: the price paid stays
+    assert priced("first") == [777]  # new cabin: the search's price for it

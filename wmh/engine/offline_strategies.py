@@ -322,7 +322,7 @@ def _key_value(
         given = q.args.get(op.arg)
         if op.op == "enrich" and isinstance(given, list):
             old = base.get(op.key) if base is not None else None
-            return True, _enrich(q, given, op, old)
+            return True, _enrich(q, given, op, old, base)
     if base is not None and op.key in base:
         return True, base[op.key]
     if op.key in neighbor and q.cfg.template_fill == "neighbor":
@@ -357,8 +357,12 @@ def _appended_item(
     return item
 
 
-def _enrich(q: Query, given: list[Json], op: KeyOp, old: Json) -> list[Json]:
-    """Each given object completed with the op's item fields, joined from objects the session read."""
+def _enrich(q: Query, given: list[Json], op: KeyOp, old: Json, base: dict[str, Json] | None) -> list[Json]:
+    """Each given object completed with the op's item fields, joined from objects the session read.
+
+    An item the object already held keeps its own field, unless the field's learned path is keyed by
+    an argument whose value differs from the object's field of that name: a price kept per cabin is
+    stale once the call changes the cabin."""
     pool = [o for o in old if isinstance(o, dict)] if isinstance(old, list) else []
     objects = pool + list(q.view.objects())
     out: list[Json] = []
@@ -369,10 +373,12 @@ def _enrich(q: Query, given: list[Json], op: KeyOp, old: Json) -> list[Json]:
         full: dict[str, Json] = dict(item)
         for key in op.item_keys:
             path = op.item_paths.get(key, (key,))
-            # an item the object already held keeps its own field; a new one joins where learned
-            found, value = join(item, (key,), pool) if pool else (False, None)
+            stale = _rekeyed(path, q.args, base)
+            found, value = join(item, (key,), pool) if pool and not stale else (False, None)
             if not found:
                 found, value = join(item, resolve_path(path, q.args), objects)
+            if not found and stale:  # the new value is unknown: the old one is the best guess
+                found, value = join(item, (key,), pool)
             if found:
                 full[key] = value
         if op.item_order:
@@ -380,6 +386,16 @@ def _enrich(q: Query, given: list[Json], op: KeyOp, old: Json) -> list[Json]:
             full = dict(sorted(full.items(), key=lambda kv: rank.get(kv[0], len(rank))))
         out.append(full)
     return out
+
+
+def _rekeyed(path: tuple[str, ...], args: dict[str, Json], base: dict[str, Json] | None) -> bool:
+    """Whether an ``@arg`` segment of ``path`` names an argument whose value the object had otherwise."""
+    if base is None:
+        return False
+    return any(
+        seg.startswith("@") and seg[1:] in base and seg[1:] in args and base[seg[1:]] != args[seg[1:]]
+        for seg in path
+    )
 
 
 def resolve_path(path: tuple[str, ...], args: dict[str, Json]) -> tuple[str, ...]:
