@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from wmh.core.errors import UserInputError
+
 BENCHMARKS = {
     "fidelity": "bench.fidelity",
     "gepa": "bench.gepa",
@@ -20,7 +22,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"usage: python -m bench {{{','.join(BENCHMARKS)}}} [ARGS]", file=sys.stderr)
         return 2
     module = importlib.import_module(BENCHMARKS[args[0]])
-    module.main(args[1:])
+    try:
+        module.main(args[1:])
+    except UserInputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

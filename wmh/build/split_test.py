@@ -1,6 +1,6 @@
 import pytest
 
-from wmh.build.split import bucket, split_episodes
+from wmh.build.split import bucket, fold_splits, split_episodes
 from wmh.core.errors import UserInputError
 from wmh.core.types import Episode
 
@@ -40,3 +40,36 @@ def test_zero_holdout_and_bad_ratio() -> None:
     assert not split_episodes(eps(5, 5), 0.0).heldout
     with pytest.raises(UserInputError, match="--holdout"):
         split_episodes(eps(5, 5), 1.5)
+
+
+def test_folds_hold_out_every_group_once() -> None:
+    episodes = eps(60, 13)
+    folds = fold_splits(episodes, 5, group_by="task")
+    assert len(folds) == 5
+    held = [task for s in folds for task in {e.attributes["task"] for e in s.heldout}]
+    assert sorted(held) == sorted({e.attributes["task"] for e in episodes})  # each group exactly once
+    for s in folds:
+        assert len(s.train) + len(s.heldout) == 60
+        assert not {e.attributes["task"] for e in s.heldout} & {e.attributes["task"] for e in s.train}
+        assert s.holdout == 0.2 and s.groups_total == 13 and s.groups_heldout in (2, 3)
+
+
+@pytest.mark.parametrize(("groups", "k"), [(50, 5), (13, 5), (10, 4), (9, 2), (7, 3), (5, 5)])
+def test_fold_zero_is_split_episodes_at_one_over_k(groups: int, k: int) -> None:
+    episodes = eps(3 * groups, groups)
+    first = fold_splits(episodes, k, group_by="task")[0]
+    assert first == split_episodes(episodes, 1 / k, group_by="task")
+
+
+def test_folds_are_deterministic_and_order_independent() -> None:
+    episodes = eps(40, 11)
+    a = fold_splits(episodes, 4, group_by="task")
+    b = fold_splits(list(reversed(episodes)), 4, group_by="task")
+    assert [{e.trace_id for e in s.heldout} for s in a] == [{e.trace_id for e in s.heldout} for s in b]
+    assert a == fold_splits(episodes, 4, group_by="task")
+
+
+@pytest.mark.parametrize("k", [0, 1, 6])
+def test_bad_fold_count(k: int) -> None:
+    with pytest.raises(UserInputError, match="--folds"):
+        fold_splits(eps(10, 5), k, group_by="task")
