@@ -60,6 +60,11 @@ class FunctionRule(Frozen):
     support: int = Field(description="Calls whose argument evaluated")
     fail_text: str = Field(default="", description="The error answered when the argument does not evaluate")
     fail_rate: float = Field(default=0.0, description="Share of non-evaluating calls answered that error")
+    unevaluated: int | None = Field(
+        default=None,
+        description="Recorded calls whose argument did not evaluate (None: a model saved before this was "
+        "counted)",
+    )
 
 
 class DeriveRule(Frozen):
@@ -700,7 +705,7 @@ def _function_rule(exs: Sequence[_Ex]) -> FunctionRule | None:
         if not hits:
             continue
         fmt, n = min(hits.items(), key=lambda kv: (-kv[1], kv[0]))
-        fail_text, fail_rate = _fails(exs, arg)
+        fail_text, fail_rate, unevaluated = _fails(exs, arg)
         rule = FunctionRule(
             arg=arg,
             fmt=fmt,
@@ -708,14 +713,16 @@ def _function_rule(exs: Sequence[_Ex]) -> FunctionRule | None:
             support=evaluated,
             fail_text=fail_text,
             fail_rate=fail_rate,
+            unevaluated=unevaluated,
         )
         if best is None or rule.accuracy > best.accuracy:
             best = rule
     return best
 
 
-def _fails(exs: Sequence[_Ex], arg: str) -> tuple[str, float]:
-    """The error a function tool answers when its argument is not an expression, and how reliably."""
+def _fails(exs: Sequence[_Ex], arg: str) -> tuple[str, float, int]:
+    """The error a function tool answers when its argument is not an expression, how reliably, and on
+    how many calls that was seen."""
     errors: Counter[str] = Counter()
     n = 0
     for x in exs:
@@ -725,9 +732,9 @@ def _fails(exs: Sequence[_Ex], arg: str) -> tuple[str, float]:
             if x.step.observation.is_error:
                 errors[x.step.observation.content] += 1
     if not errors:
-        return "", 0.0
+        return "", 0.0, n
     text, count = min(errors.items(), key=lambda kv: (-kv[1], kv[0]))
-    return text, count / (n + SHARE_PRIOR)
+    return text, count / (n + SHARE_PRIOR), n
 
 
 _ARITH = re.compile(r"\d\s*[-+*/%)]|[(]")

@@ -92,6 +92,25 @@ def test_function_tool_fails_like_recorded_on_bad_input(shop: OfflineEngine) -> 
     assert bad.is_error and bad.content == "Error: bad expression" and bad.source == "function"
 
 
+def test_function_tool_fails_on_input_it_cannot_compute_when_train_never_showed_one() -> None:
+    eps = [
+        Episode(trace_id=f"f{i}", task=f"sum {i}", steps=(step("calc", f"{i + 2}", expression=f"{i} + 2"),))
+        for i in range(6)
+    ]
+    engine = fit_offline(eps)
+    assert engine.answer(session(), act("calc", expression="40 + 2")).content == "42"
+    bad = engine.answer(session(), act("calc", expression="40 + 2 $"))
+    assert bad.is_error and bad.source == "function" and '"40 + 2 $"' in bad.content
+    # a model saved before non-evaluating calls were counted keeps answering as it did
+    rule = engine.knowledge["calc"].function
+    assert rule is not None
+    old = engine.knowledge["calc"].model_copy(
+        update={"function": rule.model_copy(update={"unevaluated": None})}
+    )
+    engine.knowledge["calc"] = old
+    assert not engine.answer(session(), act("calc", expression="40 + 2 $")).is_error
+
+
 def test_argument_of_a_refused_form_fails(shop: OfflineEngine) -> None:
     obs = shop.answer(session(), act("pay", method="voucher_999"))
     assert obs.is_error and obs.content == "Error: vouchers are not accepted"

@@ -160,6 +160,9 @@ def function(q: Query) -> Observation | None:
     if value is None:
         if rule.fail_text and rule.fail_rate >= q.cfg.function_min_accuracy:
             return Observation(content=rule.fail_text, is_error=True, source="function")
+        if rule.unevaluated == 0:  # train never showed such a call: the function it computes fails
+            text = f"Error: cannot evaluate {rule.arg} {orjson.dumps(expression).decode()}"
+            return Observation(content=text, is_error=True, source="function")
         return None
     try:
         return Observation(content=FORMATTERS[rule.fmt](value), source="function")
