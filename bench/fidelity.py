@@ -6,9 +6,11 @@ Corpora (each skipped when absent):
 
 - tau-bench airline (``../shared/data/tau-bench/historical_trajectories/gpt-4o-airline.json``),
   converted to OTel with ``examples/tau-bench/run.py convert``, then ingested with ``ingest_files``;
-- ``examples/tau-bench/traces.otel.jsonl`` (traces captured from the example airline environment).
+- ``examples/tau-bench/traces.otel.jsonl`` (traces captured from the example airline environment);
+- tau2-bench telecom (``../shared/data/tau2-bench/data/simulations/*telecom*.json``, 20 simulations,
+  agent and simulated user both calling tools), converted with ``bench.tau2``, then ingested.
 
-Both are split by task (``tau.task_id``): the same task's trials never straddle the split. The
+All are split by task (``tau.task_id``): the same task's trials never straddle the split. The
 engine is fitted on train episodes only (told the group attribute, so that
 calibration leaves a task's trials out together); held-out steps are answered with their recorded history
 (teacher forcing). Targets for the offline engine on tau-bench airline: exact >= 0.55,
@@ -31,6 +33,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench.tau2 import convert_file
 from wmh.build.split import Split, fold_splits, split_episodes
 from wmh.core.types import Episode
 from wmh.engine.baseline import ReplayBaseline
@@ -45,6 +48,13 @@ DATA = REPO.parent / "shared" / "data"
 TAU_AIRLINE = DATA / "tau-bench" / "historical_trajectories" / "gpt-4o-airline.json"
 EXAMPLE_TRACES = REPO / "examples" / "tau-bench" / "traces.otel.jsonl"
 CONVERTER = REPO / "examples" / "tau-bench" / "run.py"
+TAU2_TELECOM = (
+    DATA
+    / "tau2-bench"
+    / "data"
+    / "simulations"
+    / "2025-08-10T02:44:06.496849_telecom_llm_agent_gpt-4o_user_simulator_gpt-4o.json"
+)
 GROUP_BY = "tau.task_id"
 MEASURES = ("exact", "structural", "error_flag", "fidelity")
 FOLD_HEAD = (
@@ -178,10 +188,23 @@ def sources(results: Sequence[StepResult]) -> str:
 
 
 def measure(label: str, episodes: Sequence[Episode], args: argparse.Namespace) -> None:
-    """The single split's tables, then (with --folds >= 2) the k-fold lines."""
+    """The single split's tables, then (with --folds >= 2) the k-fold lines (at most one fold per task)."""
     compare(label, episodes, args.holdout, args.per_tool)
-    if args.folds >= 2:
-        cross_validate(label, episodes, args.folds)
+    folds = min(args.folds, len({ep.group_key(GROUP_BY) for ep in episodes}))
+    if folds >= 2:
+        cross_validate(label, episodes, folds)
+
+
+def measure_tau2(args: argparse.Namespace) -> bool:
+    """tau2-bench telecom, converted into a temp dir and measured; False when the file is absent."""
+    if not TAU2_TELECOM.is_file():
+        print(f"skipped tau2-bench telecom: {TAU2_TELECOM} is absent")
+        return False
+    with tempfile.TemporaryDirectory() as tmp:
+        converted = Path(tmp) / "tau2-telecom.otel.jsonl"
+        convert_file(TAU2_TELECOM, converted)
+        measure("tau2-bench telecom (gpt-4o agent + user, converted)", load(converted), args)
+    return True
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -207,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
         ran = True
     else:
         print(f"skipped example traces: {EXAMPLE_TRACES} is absent")
+    ran = measure_tau2(args) or ran
     if not ran:
         print("nothing to measure")
 

@@ -322,3 +322,31 @@ def test_llm_build_optimizes_and_saves_the_prompt(tmp_path: Path, monkeypatch: p
     assert manifest["engine"] == "llm" and manifest["prompt_optimization"]["rollouts"] > 0
     assert (model / "env_prompt.txt").read_text().strip()
     assert (model / "optimize-prompt.json").is_file()
+
+
+def test_eval_folds_json(tmp_path: Path) -> None:
+    traces = write_traces(tmp_path / "t.jsonl")
+    result = runner.invoke(app, ["eval", str(traces), "--folds", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    report = orjson.loads(result.stdout)
+    assert len(report["folds"]) == 3 and report["overall"]["n"] == 36 and report["heldout_traces"] == 12
+    for fold in report["folds"]:
+        assert {"n", "exact", "structural", "error_flag", "fidelity"} <= set(fold)
+        assert set(fold["baseline"]) == {"n", "exact", "structural", "error_flag", "fidelity"}
+    assert sum(f["n"] for f in report["folds"]) == 36
+    text = runner.invoke(app, ["eval", str(traces), "--folds", "3"])
+    assert text.exit_code == 0 and "3-fold by trace: each group held out once" in text.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--folds", "1"], "--folds must be between 2"),
+        (["--folds", "3", "--holdout", "0.3"], "replaces --holdout"),
+    ],
+)
+def test_eval_bad_folds_is_one_line(tmp_path: Path, args: list[str], expected: str) -> None:
+    traces = write_traces(tmp_path / "t.jsonl")
+    result = runner.invoke(app, ["eval", str(traces), *args])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output and "Traceback" not in result.output

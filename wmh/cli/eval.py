@@ -20,14 +20,24 @@ from wmh.cli.common import (
 )
 from wmh.engine.choice import resolve_choice
 from wmh.eval.grade import Score
-from wmh.eval.suite import EvalOutcome, evaluate_files
+from wmh.eval.suite import EvalOutcome, FoldSummary, evaluate_files
 
 
 @one_line_errors
 def eval_files(
     files: Annotated[list[Path], typer.Argument(help="Trace files.")],
     group_by: Annotated[str | None, typer.Option("--group-by", help="Trace attribute to split on.")] = None,
-    holdout: Annotated[float, typer.Option("--holdout", help="Share held out.")] = 0.2,
+    holdout: Annotated[
+        float | None, typer.Option("--holdout", help="Share held out (default 0.2); not with --folds.")
+    ] = None,
+    folds: Annotated[
+        int | None,
+        typer.Option(
+            "--folds",
+            help="K-fold by group (K >= 2): each group held out once, tables pool all held-out steps. "
+            "Replaces --holdout (giving both is an error).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     engine: EngineOption = None,
     provider: ProviderOption = None,
@@ -39,6 +49,7 @@ def eval_files(
         [str(f) for f in files],
         group_by=group_by,
         holdout=holdout,
+        folds=folds,
         engine=resolve_choice(engine, provider, model),
         cache_dir=store_for(root).root / "llm-cache",
     )
@@ -63,6 +74,18 @@ def to_json(outcome: EvalOutcome) -> dict:
         "heldout_traces": outcome.heldout_traces,
         "skipped_items": len(outcome.problems),
         "usage": outcome.usage,
+        **({"folds": [_fold_json(f) for f in outcome.folds]} if outcome.folds else {}),
+    }
+
+
+def _fold_json(fold: FoldSummary) -> dict:
+    return {
+        "fold": fold.fold,
+        "train_traces": fold.train_traces,
+        "heldout_traces": fold.heldout_traces,
+        "heldout_groups": fold.heldout_groups,
+        **fold.score.model_dump(),
+        "baseline": fold.baseline.model_dump(),
     }
 
 
@@ -80,11 +103,49 @@ def _table(title: str, rows: dict[str, Score]) -> Table:
     return table
 
 
+_FOLD_COLUMNS = (
+    "fold",
+    "traces",
+    "groups",
+    "n",
+    "exact",
+    "struct.",
+    "error\nflag",
+    "fidelity",
+    "baseline\nexact",
+)
+
+
+def _folds_table(folds: tuple[FoldSummary, ...]) -> Table:
+    title = "per fold (the traces and groups it held out; the replay baseline's exact)"
+    table = Table(*_FOLD_COLUMNS, title=title, title_justify="left")
+    for f in folds:
+        s = f.score
+        table.add_row(
+            str(f.fold),
+            str(f.heldout_traces),
+            str(f.heldout_groups),
+            str(s.n),
+            *(f"{v:.3f}" for v in (s.exact, s.structural, s.error_flag, s.fidelity, f.baseline.exact)),
+        )
+    return table
+
+
+def _header(outcome: EvalOutcome) -> str:
+    if not outcome.folds:
+        return f"{outcome.train_traces} train / {outcome.heldout_traces} held-out traces; engine {outcome.engine}"
+    return (
+        f"{len(outcome.folds)}-fold by {outcome.group_by or 'trace'}: each group held out once; tables below "
+        f"pool all held-out steps ({outcome.heldout_traces} traces, ~{outcome.train_traces} train per fold); "
+        f"engine {outcome.engine}"
+    )
+
+
 def render(outcome: EvalOutcome) -> None:
     r = outcome.report
-    console.print(
-        f"{outcome.train_traces} train / {outcome.heldout_traces} held-out traces; engine {outcome.engine}"
-    )
+    if outcome.folds:
+        console.print(_folds_table(outcome.folds))
+    console.print(_header(outcome))
     console.print(_table("per file", r.per_file))
     console.print(_table("per tool", r.per_tool))
     console.print(
@@ -102,3 +163,5 @@ def render(outcome: EvalOutcome) -> None:
         f"knowable: {outcome.knowable:.3f} of held-out answers show only texts train or their session "
         "showed (roughly a ceiling on exact: the rest needs facts the traces never held)"
     )
+    if outcome.usage:
+        console.print(f"usage: {outcome.usage}")

@@ -28,6 +28,8 @@ Strategies (``offline_strategies``), tried in ``OfflineConfig.strategy_order`` (
 - collect: a search answer listing every object recorded elsewhere (or read in the session) that
   agrees with the arguments on the fields the tool's lists always matched, where calibration found
   that better than the most common answer;
+- chain: a search answer listing chains of known objects (``offline_chain``: connecting flights), or
+  an empty list where none can be made, each where calibration found that better;
 - analogy: the nearest recorded call of the tool (arguments weighted by how much they decide the
   answer), new argument values carried into its answer, where calibration found analogies this
   close beat the tool's most common answer of the predicted outcome, which is the last resort.
@@ -43,7 +45,7 @@ tool, a dataset or a field by name.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +54,7 @@ import orjson
 from wmh.core.errors import ModelFormatError
 from wmh.core.jsonutil import canonical
 from wmh.core.types import Action, ActionKind, Episode, Observation, SessionState
+from wmh.engine.offline_chain import ChainObjects, ChainRule
 from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_json import Json, arg_text, objects_in, parsed
 from wmh.engine.offline_knowledge import ToolKnowledge, value_hash
@@ -100,6 +103,7 @@ class OfflineEngine:
         self._thresholds: dict[tuple[str, str], float] = {}
         self._fallback_traces: dict[str, dict[str, set[int]]] = {}
         self._pools: dict[str, dict[str, list[tuple[int, dict[str, Json]]]]] = {}
+        self._chain_objects: dict[str, ChainObjects] = {}
 
     # ---- the Engine protocol -----------------------------------------------------------------
 
@@ -232,6 +236,24 @@ class OfflineEngine:
             self._pools[tool] = pool
         return self._pools[tool]
 
+    def chain_objects(self, tool: str, rule: ChainRule) -> ChainObjects:
+        """For the tool's chain rule: every object a successful recorded answer showed that a chain may
+        hold, with its traces (built on first use)."""
+        if tool not in self._chain_objects:
+            field = f'"{rule.item_keys[0]}"'
+
+            def shown() -> Iterator[tuple[dict[str, Json], int]]:
+                for rec in np.flatnonzero(~self.rec_err).tolist():
+                    content = self.rec_content[rec]
+                    if field not in content:
+                        continue
+                    ok, value = parsed(content)
+                    if ok:
+                        yield from ((obj, int(self.rec_trace[rec])) for obj in objects_in(value))
+
+            self._chain_objects[tool] = ChainObjects(rule, shown())
+        return self._chain_objects[tool]
+
     def rec_args(self, rec: int) -> dict[str, Json]:
         ok, value = parsed(self.rec_cargs[rec])
         return value if ok and isinstance(value, dict) else {}
@@ -350,6 +372,8 @@ def _uncalibrated(knowledge: dict[str, ToolKnowledge]) -> dict[str, ToolKnowledg
             update["collect"] = k.collect.model_copy(
                 update={"gain": type(k.collect).model_fields["gain"].get_default(call_default_factory=True)}
             )
+        if k.chain is not None:
+            update["chain"] = k.chain.model_copy(update={"gain": 0.0, "empty_gain": 0.0})
         out[tool] = k.model_copy(update=update)
     return out
 

@@ -29,6 +29,7 @@ STRATEGIES = (
     "numeric_check",
     "template",
     "collect",
+    "chain",
     "analogy",
 )
 

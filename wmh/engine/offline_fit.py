@@ -19,9 +19,9 @@ from wmh.core.jsonutil import canonical
 from wmh.core.types import Episode, Observation, SessionState, Turn
 from wmh.engine.offline import OfflineEngine, arg_vectors
 from wmh.engine.offline_config import OfflineConfig
-from wmh.engine.offline_json import Json, leaves, parsed
+from wmh.engine.offline_json import Json, dumps, leaves, parsed
 from wmh.engine.offline_knowledge import Calibration, ToolKnowledge, learn, task_group, value_hash
-from wmh.engine.offline_strategies import Query, analogy, collected, most_common
+from wmh.engine.offline_strategies import Query, analogy, chained, collected, most_common
 from wmh.eval.grade import grade
 from wmh.retrieval.embed import HashingEmbedder
 from wmh.retrieval.index import VectorIndex
@@ -99,6 +99,7 @@ def calibrate(engine: OfflineEngine, episodes: Sequence[Episode]) -> OfflineEngi
         sample = recs[np.linspace(0, len(recs) - 1, min(len(recs), CALIBRATION_CALLS)).astype(np.int64)]
         samples: dict[str, list[tuple[float, float, float]]] = {"ok": [], "error": []}
         gains: list[float] = []
+        chain_gains: dict[bool, list[float]] = {True: [], False: []}  # by whether chains were found
         vote_hits = prior_hits = 0
         for rec in sample.tolist():
             q = _calibration_query(engine, episodes, by_task, rec)
@@ -112,6 +113,11 @@ def calibrate(engine: OfflineEngine, episodes: Sequence[Episode]) -> OfflineEngi
             if knowledge.collect is not None:
                 listed = collected(q, knowledge.collect)
                 gains.append(_utility(listed, recorded) - _utility(common, recorded) if listed else 0.0)
+            if knowledge.chain is not None:
+                chains = chained(q, knowledge.chain)
+                if chains is not None:
+                    made = Observation(content=dumps(chains, like=knowledge.common_ok))
+                    chain_gains[bool(chains)].append(_utility(made, recorded) - _utility(common, recorded))
             samples["error" if common.is_error else "ok"].append(
                 (
                     round(found[0][1], 6) if found else 0.0,
@@ -135,6 +141,14 @@ def calibrate(engine: OfflineEngine, episodes: Sequence[Episode]) -> OfflineEngi
         }
         if knowledge.collect is not None and gains:
             update["collect"] = knowledge.collect.model_copy(update={"gain": sum(gains) / len(gains)})
+        if knowledge.chain is not None:
+            found, none = chain_gains[True], chain_gains[False]
+            update["chain"] = knowledge.chain.model_copy(
+                update={
+                    "gain": sum(found) / len(found) if found else 0.0,
+                    "empty_gain": sum(none) / len(none) if none else 0.0,
+                }
+            )
         engine.knowledge[tool] = knowledge.model_copy(update=update)
     return engine
 

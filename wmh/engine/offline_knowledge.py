@@ -38,6 +38,7 @@ from pydantic import Field, JsonValue
 
 from wmh.core.jsonutil import canonical
 from wmh.core.types import Episode, Frozen, Observation, Step
+from wmh.engine.offline_chain import ChainRule, chain_rule
 from wmh.engine.offline_json import (
     FORMATTERS,
     Json,
@@ -287,6 +288,7 @@ class ToolKnowledge(Frozen):
     common_error: str = Field(default="", description="The most common error answer (empty: never failed)")
     common_error_args: str = Field(default="", description="Arguments of a call answered common_error (JSON)")
     collect: CollectRule | None = None
+    chain: ChainRule | None = None
     owner: OwnerRule | None = None
     spelled: tuple[tuple[tuple[str | int, ...], str, str], ...] = Field(
         default=(),
@@ -387,6 +389,7 @@ def _rules(
         "state_errors": _state_rules(episodes, exs) if fails else (),
         "numeric_check": _numeric_check_rule(episodes, exs) if fails else None,
         "collect": _collect_rule(exs),
+        "chain": _chain_rule(exs),
         "owner": _owner_rule(episodes, exs),
         "spelled": _spelled(exs),
         **(_retries(episodes, tool) if fails else {}),
@@ -447,6 +450,16 @@ def _collect_rule(exs: Sequence[_Ex]) -> CollectRule | None:
         support=len(lists),
         filler=_modes([it for _, items in lists for it in items], keys),
     )
+
+
+def _chain_rule(exs: Sequence[_Ex]) -> ChainRule | None:
+    """A search over chains of objects (see ``wmh.engine.offline_chain``), from the successful answers."""
+    answers = (
+        (dict(x.step.action.arguments), parsed(x.step.observation.content)[1])
+        for x in exs
+        if not x.step.observation.is_error and x.step.observation.content.startswith("[[")
+    )
+    return chain_rule(answers)
 
 
 def _modes(items: Sequence[dict[str, Json]], keys: Sequence[str]) -> dict[str, Json]:

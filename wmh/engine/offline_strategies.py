@@ -15,6 +15,7 @@ import orjson
 
 from wmh.core.jsonutil import canonical
 from wmh.core.types import Observation
+from wmh.engine.offline_chain import ChainObjects, ChainRule, compose
 from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_json import (
     FORMATTERS,
@@ -465,6 +466,24 @@ def collected(q: Query, rule: CollectRule) -> Observation | None:
     return Observation(content=dumps(items, like=q.knowledge.common_ok), source="collect")
 
 
+def chain(q: Query) -> Observation | None:
+    rule = q.knowledge.chain
+    if rule is None or rule.support < q.cfg.min_support:
+        return None
+    chains = chained(q, rule)
+    if chains is None or (rule.gain <= 0 if chains else rule.empty_gain <= 0):
+        return None
+    return Observation(content=dumps(chains, like=q.knowledge.common_ok), source="chain")
+
+
+def chained(q: Query, rule: ChainRule) -> list[Json] | None:
+    """The chains of objects (the session's, then the recorded ones but this trace's) the rule makes for
+    the call; None when the call lacks an argument the rule needs."""
+    session = ChainObjects(rule, ((obj, -1) for obj in q.view.objects()))
+    known = [session, q.engine.chain_objects(q.tool, rule)]
+    return compose(rule, q.args, known, {q.exclude, *q.exclude_more})
+
+
 def analogy(q: Query) -> Observation | None:
     best = q.best_neighbor()
     if best is None:
@@ -591,5 +610,6 @@ STRATEGY_FUNCTIONS: dict[str, Strategy] = {
     "numeric_check": numeric_check,
     "template": template,
     "collect": collect,
+    "chain": chain,
     "analogy": analogy,
 }

@@ -53,6 +53,7 @@ SOURCE_STRATEGIES: dict[str, tuple[str, ...]] = {
     "patch": ("template",),
     "template": ("template",),
     "collect": ("collect",),
+    "chain": ("chain",),
     "analogy": ("analogy",),
 }
 THRESHOLD = {

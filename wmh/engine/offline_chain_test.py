@@ -1,0 +1,89 @@
+"""Chain searches composed from objects the traces showed elsewhere."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import JsonValue
+
+from wmh.core.types import Episode
+from wmh.engine.offline import fit_offline
+from wmh.engine.offline_chain import ChainObjects, chain_rule, compose
+from wmh.engine.offline_rules_test import session
+from wmh.engine.offline_test import act, step
+
+HUBS = ("H1", "H2")
+
+
+def leg(number: str, frm: str, to: str, dep: str, arr: str, **more: JsonValue) -> dict[str, JsonValue]:
+    return {"num": number, "from": frm, "to": to, "dep": dep, "arr": arr, "seats": 5, **more}
+
+
+def _episodes() -> list[Episode]:
+    """Per city: direct searches to and from each hub, then a connecting search whose chains are the
+    direct legs that meet at a hub with the second departing after the first arrives."""
+    eps = []
+    for i, city in enumerate(("A", "B", "C", "D", "E", "F")):
+        day = f"d{i}"
+        out = [leg(f"{city}{h}", city, h, "08:00", "10:00") for h in HUBS]
+        back = [leg(f"{h}Z", h, "Z", "12:00", "14:00") for h in HUBS] + [
+            leg(f"{h}Y", h, "Z", "07:00", "09:00") for h in HUBS[:1]
+        ]
+        chains = [
+            [{**a, "day": day}, {**b, "day": day}]
+            for a in out
+            for b in back
+            if a["to"] == b["from"] and str(a["arr"]) < str(b["dep"])
+        ]
+        steps = (
+            step("direct", out, frm=city, to="*", day=day),
+            step("direct", back, frm="*", to="Z", day=day),
+            step("connecting", chains, frm=city, to="Z", day=day),
+        )
+        eps.append(Episode(trace_id=f"c{i}", task=f"trip {i}", steps=steps))
+    return eps
+
+
+def test_chain_rule_learns_anchors_links_and_order() -> None:
+    answers = [
+        (dict(s.action.arguments), json.loads(s.observation.content))
+        for e in _episodes()
+        for s in e.steps
+        if s.action.name == "connecting"
+    ]
+    rule = chain_rule(answers)
+    assert rule is not None and rule.length == 2 and rule.id_key == "num"
+    assert (0, "frm", "from") in rule.at and (1, "to", "to") in rule.at and (0, "day", "day") in rule.at
+    assert ("to", "from") in rule.links and ("arr", "dep") in rule.before
+    objects = ChainObjects(
+        rule,
+        [
+            (o, 0)
+            for o in (
+                leg("Q1", "Q", "H1", "06:00", "07:00"),
+                leg("H1Z", "H1", "Z", "08:00", "09:00"),
+                leg("H1Z0", "H1", "Z", "06:30", "09:00"),
+            )
+        ],
+    )
+    chains = compose(rule, {"frm": "Q", "to": "Z", "day": "d9"}, [objects], set())
+    assert chains == [
+        [
+            {**leg("Q1", "Q", "H1", "06:00", "07:00"), "day": "d9"},
+            {**leg("H1Z", "H1", "Z", "08:00", "09:00"), "day": "d9"},
+        ]
+    ]
+    assert compose(rule, {"frm": "Q", "to": "Z", "day": "d9"}, [objects], {0}) == []  # its traces excluded
+
+
+def test_connecting_search_for_a_new_city_lists_chains_of_legs_searched_directly() -> None:
+    engine = fit_offline(_episodes())
+    searched_leg = leg("GH1", "G", "H1", "06:00", "07:30")
+    searched = step("direct", [searched_leg], frm="G", to="*", day="d7")
+    obs = engine.answer(session(searched), act("connecting", frm="G", to="Z", day="d7"))
+    assert obs.source == "chain", obs
+    chains = json.loads(obs.content)
+    # the hub's later flight only (the earlier one leaves before the first leg lands), on the call's day
+    assert chains == [
+        [{**searched_leg, "day": "d7"}, {**leg("H1Z", "H1", "Z", "12:00", "14:00"), "day": "d7"}]
+    ]
