@@ -373,7 +373,7 @@ def _uncalibrated(knowledge: dict[str, ToolKnowledge]) -> dict[str, ToolKnowledg
                 update={"gain": type(k.collect).model_fields["gain"].get_default(call_default_factory=True)}
             )
         if k.chain is not None:
-            update["chain"] = k.chain.model_copy(update={"gain": 0.0, "empty_gain": 0.0})
+            update["chain"] = k.chain.model_copy(update={"gain": 0.0, "empty_gain": 0.0, "tested": 0})
         out[tool] = k.model_copy(update=update)
     return out
 

@@ -55,6 +55,11 @@ class ChainRule(Frozen):
         default=0.0,
         description="The same, per calibration call it found no chain for and answered an empty list",
     )
+    tested: int = Field(
+        default=0,
+        description="Calibration calls it found chains for (none: chains that meet every constraint the "
+        "recorded ones met are listed untested)",
+    )
 
     def fillable(self) -> set[str]:
         """Fields an object may lack: the call or the link supplies them."""
@@ -263,7 +268,8 @@ def _fit(
     rule: ChainRule, args: dict[str, Json], obj: dict[str, Json], pos: int, prev: dict[str, Json] | None
 ) -> dict[str, Json] | None:
     """``obj`` as the chain's object at ``pos`` after ``prev``: it agrees where it has the field, takes
-    the call's or the link's value where it lacks it; None when it disagrees."""
+    the call's or the link's value where it lacks it (else the object before's); None when it
+    disagrees or a field stays unknown."""
     fills: dict[str, Json] = {}
     wanted = [(f, args[a]) for p, a, f in rule.at if p == pos]
     if prev is not None:
@@ -279,6 +285,9 @@ def _fit(
         a, b = (prev or {}).get(f1), full.get(f2)
         if _one_form(a, b) and not str(a) < str(b):
             return None
-    if any(k not in full for k in rule.item_keys):
-        return None
+    for k in rule.item_keys:  # a per-call field no rule fills here: the one before's value, else no object
+        if k not in full:
+            if prev is None or k not in prev:
+                return None
+            full[k] = prev[k]
     return {k: full[k] for k in rule.item_keys}

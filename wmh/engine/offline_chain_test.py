@@ -8,7 +8,7 @@ from pydantic import JsonValue
 
 from wmh.core.types import Episode
 from wmh.engine.offline import fit_offline
-from wmh.engine.offline_chain import ChainObjects, chain_rule, compose
+from wmh.engine.offline_chain import ChainObjects, ChainRule, chain_rule, compose
 from wmh.engine.offline_rules_test import session
 from wmh.engine.offline_test import act, step
 
@@ -87,3 +87,20 @@ def test_connecting_search_for_a_new_city_lists_chains_of_legs_searched_directly
     assert chains == [
         [{**searched_leg, "day": "d7"}, {**leg("H1Z", "H1", "Z", "12:00", "14:00"), "day": "d7"}]
     ]
+
+
+def test_a_field_no_rule_fills_takes_the_value_of_the_object_before() -> None:
+    rule = ChainRule(
+        length=2,
+        item_keys=("num", "from", "to", "day"),
+        at=((0, "day", "day"), (0, "frm", "from"), (1, "to", "to")),
+        links=(("to", "from"),),
+        id_key="num",
+    )
+    first: dict[str, JsonValue] = {"num": "1", "from": "A", "to": "H"}
+    second: dict[str, JsonValue] = {"num": "2", "from": "H", "to": "Z"}
+    objects = ChainObjects(rule, [(first, 0), (second, 0)])
+    chains = compose(rule, {"frm": "A", "to": "Z", "day": "d1"}, [objects], set())
+    assert chains == [[{**first, "day": "d1"}, {**second, "day": "d1"}]]
+    assert compose(rule, {"frm": "A", "to": "Q", "day": "d1"}, [objects], set()) == []
+    assert compose(rule, {"frm": "A", "day": "d1"}, [objects], set()) is None  # an anchor argument is missing

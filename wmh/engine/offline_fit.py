@@ -147,6 +147,7 @@ def calibrate(engine: OfflineEngine, episodes: Sequence[Episode]) -> OfflineEngi
                 update={
                     "gain": sum(found) / len(found) if found else 0.0,
                     "empty_gain": sum(none) / len(none) if none else 0.0,
+                    "tested": len(found),
                 }
             )
         engine.knowledge[tool] = knowledge.model_copy(update=update)

@@ -471,7 +471,7 @@ def chain(q: Query) -> Observation | None:
     if rule is None or rule.support < q.cfg.min_support:
         return None
     chains = chained(q, rule)
-    if chains is None or (rule.gain <= 0 if chains else rule.empty_gain <= 0):
+    if chains is None or (rule.gain <= 0 < rule.tested if chains else rule.empty_gain <= 0):
         return None
     return Observation(content=dumps(chains, like=q.knowledge.common_ok), source="chain")
 
