@@ -58,6 +58,7 @@ from wmh.engine.offline_chain import ChainObjects, ChainRule
 from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_json import Json, arg_text, objects_in, parsed
 from wmh.engine.offline_knowledge import ToolKnowledge, value_hash
+from wmh.engine.offline_lines import carry
 from wmh.engine.offline_state import SessionView, context_tokens
 from wmh.engine.offline_strategies import STRATEGY_FUNCTIONS, Query, most_common
 from wmh.retrieval.embed import HashingEmbedder
@@ -117,7 +118,10 @@ class OfflineEngine:
                 content=f"Error: unknown tool {action.name!r}{known}", is_error=True, source="unknown-tool"
             )
         q = self.query(state, action, exclude=self.trace_ids.get(exclude_trace, -1) if exclude_trace else -1)
-        for name in self.config.order_for(action.name):
+        return _carried_lines(q, self._strategies_answer(q))
+
+    def _strategies_answer(self, q: Query) -> Observation:
+        for name in self.config.order_for(q.tool):
             strategy = STRATEGY_FUNCTIONS.get(name)
             obs = strategy(q) if strategy is not None else None
             if obs is not None:
@@ -356,6 +360,15 @@ def load_offline(directory: Path) -> OfflineEngine:
         np.load(directory / "row_recs.npy", mmap_mode="r"),
         np.load(directory / "known.npy", mmap_mode="r"),
     )
+
+
+def _carried_lines(q: Query, obs: Observation) -> Observation:
+    """A successful text answer with the labeled lines its tool carries set from the session."""
+    labels = [label for label, n in q.knowledge.carried if n >= q.cfg.min_support]
+    if obs.is_error or not labels:
+        return obs
+    content = carry(obs.content, labels, (c.observation.content for c in reversed(q.view.calls)))
+    return obs if content == obs.content else obs.model_copy(update={"content": content})
 
 
 def _uncalibrated(knowledge: dict[str, ToolKnowledge]) -> dict[str, ToolKnowledge]:

@@ -50,6 +50,7 @@ from wmh.engine.offline_json import (
     scalar,
     strings,
 )
+from wmh.engine.offline_lines import learn_carried
 
 SHARE_PRIOR = 1  # pseudo-count pulling rates of rarely-seen rules toward "unproven"
 
@@ -295,6 +296,11 @@ class ToolKnowledge(Frozen):
         description="(answer path, argument, template): answer text spelled from the argument's words "
         "({i}, {i:c} capitalized, {i:u} upper case)",
     )
+    carried: tuple[tuple[str, int], ...] = Field(
+        default=(),
+        description="(label, calls behind it): 'Label: value' lines of text answers that repeat the value "
+        "the session last showed",
+    )
     vote_hits: int = Field(
         default=-1,
         description="Calibration calls whose failure the nearest calls' vote foretold (-1: untested)",
@@ -392,6 +398,7 @@ def _rules(
         "chain": _chain_rule(exs),
         "owner": _owner_rule(episodes, exs),
         "spelled": _spelled(exs),
+        "carried": learn_carried(episodes, ((x.ep, x.pos, x.step) for x in exs)),
         **(_retries(episodes, tool) if fails else {}),
     }
 
