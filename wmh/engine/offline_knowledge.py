@@ -1276,7 +1276,17 @@ def sticky_match(arg: str, args: dict[str, Json], earlier_args: dict[str, Json],
     """Whether a call relates to an earlier failed call of its tool the way rule ``arg`` asks."""
     if arg:
         return arg in args and scalar_key(args[arg]) == scalar_key(earlier_args.get(arg))
-    return any(len(v) >= 3 and v in earlier_text for v in strings(args))
+    # the values the error named are all still there, and no setting both calls made changed
+    named = {v for v in strings(earlier_args) if len(v) >= 3 and v in earlier_text}
+    return (
+        bool(named)
+        and named <= set(strings(args))
+        and not any(_changed_setting(v, earlier_args.get(k, v)) for k, v in args.items())
+    )
+
+
+def _changed_setting(value: Json, earlier: Json) -> bool:
+    return not isinstance(value, dict | list) and not isinstance(earlier, dict | list) and value != earlier
 
 
 def scalar_key(value: Json) -> str:

@@ -182,6 +182,30 @@ def test_error_naming_a_value_persists_while_the_call_keeps_it(shop: OfflineEngi
     )
 
 
+def test_error_naming_an_item_persists_while_the_list_keeps_it_and_no_setting_changes() -> None:
+    def trip(i: int) -> Episode:
+        legs = [{"flight": f"F{i}1"}, {"flight": f"F{i}2"}]
+        return Episode(
+            trace_id=f"t{i}",
+            task=f"rebook {i}",
+            steps=(
+                step("rebook", f"Error: flight F{i}1 is full", True, cabin="eco", legs=legs),
+                step(
+                    "rebook", f"Error: flight F{i}1 is full", True, cabin="eco", legs=[*legs, {"flight": "X"}]
+                ),
+                step("rebook", "ok", cabin="eco", legs=legs[1:]),
+            ),
+        )
+
+    engine = fit_offline([trip(i) for i in range(4)])
+    legs: list[JsonValue] = [{"flight": "F91"}, {"flight": "F92"}]
+    failed = step("rebook", "Error: flight F91 is full", True, cabin="eco", legs=legs)
+    kept = engine.answer(session(failed), act("rebook", cabin="eco", legs=[*legs, {"flight": "Y"}]))
+    assert (kept.content, kept.source) == (failed.observation.content, "sticky-error")
+    assert engine.answer(session(failed), act("rebook", cabin="eco", legs=legs[1:])).source != "sticky-error"
+    assert engine.answer(session(failed), act("rebook", cabin="first", legs=legs)).source != "sticky-error"
+
+
 def test_calibration_threshold() -> None:
     c = Calibration(
         similarity=(0.1, 0.2, 0.8, 0.9), analogy=(0.0, 0.1, 2.0, 2.0), common=(1.0, 1.0, 0.5, 0.5)
