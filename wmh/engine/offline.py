@@ -56,7 +56,8 @@ from wmh.core.jsonutil import canonical
 from wmh.core.types import Action, ActionKind, Episode, Observation, SessionState
 from wmh.engine.offline_chain import ChainObjects, ChainRule
 from wmh.engine.offline_config import OfflineConfig
-from wmh.engine.offline_json import Json, arg_text, objects_in, parsed
+from wmh.engine.offline_effects import apply_effects
+from wmh.engine.offline_json import Json, arg_text, as_dict, dumps, objects_in, parsed
 from wmh.engine.offline_knowledge import ToolKnowledge, value_hash
 from wmh.engine.offline_lines import carry
 from wmh.engine.offline_state import SessionView, context_tokens
@@ -118,7 +119,7 @@ class OfflineEngine:
                 content=f"Error: unknown tool {action.name!r}{known}", is_error=True, source="unknown-tool"
             )
         q = self.query(state, action, exclude=self.trace_ids.get(exclude_trace, -1) if exclude_trace else -1)
-        return _carried_lines(q, self._strategies_answer(q))
+        return _with_effects(q, _carried_lines(q, self._strategies_answer(q)))
 
     def _strategies_answer(self, q: Query) -> Observation:
         for name in self.config.order_for(q.tool):
@@ -369,6 +370,18 @@ def _carried_lines(q: Query, obs: Observation) -> Observation:
         return obs
     content = carry(obs.content, labels, (c.observation.content for c in reversed(q.view.calls)))
     return obs if content == obs.content else obs.model_copy(update={"content": content})
+
+
+def _with_effects(q: Query, obs: Observation) -> Observation:
+    """A successful object answer with what the session's writes added to its lists (offline_effects)."""
+    rules = [r for r in q.knowledge.effects if r.hits >= q.cfg.min_support]
+    if obs.is_error or not rules or as_dict(obs.content) is None:
+        return obs
+    answer = orjson.loads(obs.content)  # a fresh copy: parsed answers are cached and shared
+    writes = [(c.tool, c.args, c.observation) for c in q.view.calls]
+    if not apply_effects(answer, q.args, rules, writes):
+        return obs
+    return obs.model_copy(update={"content": dumps(answer, like=obs.content)})
 
 
 def _uncalibrated(knowledge: dict[str, ToolKnowledge]) -> dict[str, ToolKnowledge]:

@@ -39,6 +39,7 @@ from pydantic import Field, JsonValue
 from wmh.core.jsonutil import canonical
 from wmh.core.types import Episode, Frozen, Observation, Step
 from wmh.engine.offline_chain import ChainRule, chain_rule
+from wmh.engine.offline_effects import EffectRule, learn_effects, same_after_effects
 from wmh.engine.offline_json import (
     FORMATTERS,
     Json,
@@ -296,6 +297,9 @@ class ToolKnowledge(Frozen):
         description="(answer path, argument, template): answer text spelled from the argument's words "
         "({i}, {i:c} capitalized, {i:u} upper case)",
     )
+    effects: tuple[EffectRule, ...] = Field(
+        default=(), description="What other tools' successful calls add to this tool's answers"
+    )
     carried: tuple[tuple[str, int], ...] = Field(
         default=(),
         description="(label, calls behind it): 'Label: value' lines of text answers that repeat the value "
@@ -380,9 +384,11 @@ def _rules(
     links: dict[str, list[_Link | _Ex]],
     novelty: _Novelty,
 ) -> dict[str, object]:
-    consistency, support = _repeats(episodes, tool)
+    effects = learn_effects(episodes, ((x.ep, x.pos, x.step) for x in exs))
+    consistency, support = _repeats(episodes, tool, effects)
     fails = any(x.step.observation.is_error for x in exs)
     return {
+        "effects": effects,
         "arg_weights": _arg_weights(exs),
         "repeat_consistency": consistency,
         "repeat_support": support,
@@ -689,18 +695,23 @@ def _most_common(exs: Sequence[_Ex]) -> tuple[str, bool, float]:
     return content, is_err, best / len(exs)
 
 
-def _repeats(episodes: Sequence[Episode], tool: str) -> tuple[float, int]:
+def _repeats(episodes: Sequence[Episode], tool: str, effects: Sequence[EffectRule]) -> tuple[float, int]:
+    """How often a repeated call got the earlier answer (with what writes in between added), of how many."""
     same = total = 0
     for ep in episodes:
-        last: dict[str, str] = {}
-        for step in ep.steps:
+        last: dict[str, tuple[str, int]] = {}
+        for pos, step in enumerate(ep.steps):
             if step.action.name != tool:
                 continue
             key = canonical(step.action.arguments)
             if key in last:
+                earlier, at = last[key]
+                writes = [(s.action.name, dict(s.action.arguments), s.observation) for s in ep.steps[at:pos]]
                 total += 1
-                same += last[key] == step.observation.content
-            last[key] = step.observation.content
+                same += same_after_effects(
+                    earlier, step.observation.content, step.action.arguments, effects, writes
+                )
+            last[key] = step.observation.content, pos
     return (same + SHARE_PRIOR) / (total + SHARE_PRIOR), total
 
 

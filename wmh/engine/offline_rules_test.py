@@ -184,7 +184,7 @@ def test_error_naming_a_value_persists_while_the_call_keeps_it(shop: OfflineEngi
 
 def test_error_naming_an_item_persists_while_the_list_keeps_it_and_no_setting_changes() -> None:
     def trip(i: int) -> Episode:
-        legs = [{"flight": f"F{i}1"}, {"flight": f"F{i}2"}]
+        legs: list[JsonValue] = [{"flight": f"F{i}1"}, {"flight": f"F{i}2"}]
         return Episode(
             trace_id=f"t{i}",
             task=f"rebook {i}",
