@@ -77,12 +77,13 @@ def _ingest(paths: Sequence[str | Path], on_progress: Callable[[int], None] | No
         report = (lambda n, offset=offset: on_progress(offset + n)) if on_progress else None
         read = read_file(path, report)
         done += read.size
+        spans = len(read.spans)
         found = _episodes(read)
-        _require_steps(read, found)
+        _require_steps(read, spans, found)
         episodes.extend(found)
         problems.extend(read.problems)
-        span_count += len(read.spans)
-        files.append(_source(read, found))
+        span_count += spans
+        files.append(_source(read, spans, found))
     episodes.sort(key=_source_file)  # stable: each file's own order (first start, trace id) stays
     return IngestResult(
         episodes=tuple(episodes), problems=tuple(problems), span_count=span_count, files=tuple(files)
@@ -96,15 +97,19 @@ def _source_file(episode: Episode) -> str:
 def _episodes(read: ReadResult) -> list[Episode]:
     """The file's traces that have at least one step, sorted by first start, then trace id.
 
-    A span without a trace id cannot be placed in a trace: it is a problem.
+    A span without a trace id cannot be placed in a trace: it is a problem. Takes the spans out of
+    ``read``: each trace's spans are freed once its episode is built, and the memory they free
+    serves the episodes built after (cheaper than fresh memory, and the peak stays lower).
     """
     found: list[tuple[int, str, Episode]] = []
     traces = group_traces(read.spans)
+    read.spans.clear()
     for span in traces.pop("", ()):
         read.problems.append(
             Problem(file=read.path, line=span.line, message=f"span {span.name!r} has no trace id; skipped")
         )
-    for trace_id, spans in traces.items():
+    for trace_id in list(traces):
+        spans = traces.pop(trace_id)
         try:
             episode = build_episode(trace_id, spans, read.path)
         except (KeyError, TypeError, ValueError, AttributeError) as err:
@@ -122,25 +127,25 @@ def _episodes(read: ReadResult) -> list[Episode]:
 _start = attrgetter("start_ns")
 
 
-def _require_steps(read: ReadResult, found: list[Episode]) -> None:
+def _require_steps(read: ReadResult, spans: int, found: list[Episode]) -> None:
     if found:
         return
-    if not read.spans:
+    if not spans:
         why = (
             f"no spans could be read ({len(read.problems)} bad lines)" if read.problems else "no spans in it"
         )
         raise TraceFileError(f"{read.path}: {why}; pass OTLP JSON/JSONL, flat-span JSONL or OTLP protobuf")
     raise TraceFileError(
-        f"{read.path}: {len(read.spans)} spans but no tool call with a result; "
+        f"{read.path}: {spans} spans but no tool call with a result; "
         "record tool spans (e.g. gen_ai.operation.name=execute_tool) or tool messages, or drop this file"
     )
 
 
-def _source(read: ReadResult, found: list[Episode]) -> SourceFile:
+def _source(read: ReadResult, spans: int, found: list[Episode]) -> SourceFile:
     return SourceFile(
         path=read.path,
         sha256=read.sha256,
-        spans=len(read.spans),
+        spans=spans,
         steps=sum(len(ep.steps) for ep in found),
         problems=len(read.problems),
     )

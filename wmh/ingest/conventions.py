@@ -76,10 +76,7 @@ def build_episode(trace_id: str, spans: list[Span], source_file: str) -> Episode
     ids = {s.span_id for s in spans}
     ordered = sorted(spans if len(ids) == len(spans) or "" in ids else _unique(spans), key=_start)
     root = find_root(ordered, ids)
-    keys = [keys_of(s.attributes) for s in ordered]
-    tool_spans = [s for s in ordered if is_tool_span(s)]
-    talking = [s for s, k in zip(ordered, keys, strict=True) if k.messages or s.events]
-    offering = [s for s, k in zip(ordered, keys, strict=True) if k.tool_definitions]
+    keys, tool_spans, talking, offering = _roles(ordered)
     return episode(
         trace_id=trace_id,
         source_file=source_file,
@@ -91,6 +88,25 @@ def build_episode(trace_id: str, spans: list[Span], source_file: str) -> Episode
 
 
 _start = attrgetter("start_ns")
+
+
+def _roles(ordered: list[Span]) -> tuple[list[Keys], list[Span], list[Span], list[Span]]:
+    """In one pass: each span's ``Keys``, the tool spans, those that may record messages, those
+    that may record tool definitions (each in the order of ``ordered``)."""
+    keys: list[Keys] = []
+    tool_spans: list[Span] = []
+    talking: list[Span] = []
+    offering: list[Span] = []
+    for span in ordered:
+        k = keys_of(span.attributes)
+        keys.append(k)
+        if is_tool_span(span):
+            tool_spans.append(span)
+        if k.messages or span.events:
+            talking.append(span)
+        if k.tool_definitions:
+            offering.append(span)
+    return keys, tool_spans, talking, offering
 
 
 def trace_steps(talking: list[Span], tool_spans: list[Span]) -> list[Step]:
@@ -150,11 +166,15 @@ def tool_span_steps(tool_spans: list[Span]) -> list[Step]:
         step = tool_step_of(span)
         if step is None:
             continue
-        if step.call_id:
-            kept = by_call_id.setdefault(step.call_id, [])
-            if any(_same_call(step, other) for other in kept):
+        call_id = step.call_id
+        if call_id:
+            kept = by_call_id.get(call_id)
+            if kept is None:
+                by_call_id[call_id] = [step]
+            elif any(_same_call(step, other) for other in kept):
                 continue
-            kept.append(step)
+            else:
+                kept.append(step)
         steps.append(step)
     return steps
 
@@ -550,26 +570,32 @@ def trace_attributes(ordered: list[Span], root: Span, keys: list[Keys]) -> dict[
     """Resource attributes, then the root span's, then any other span's context attributes (first wins).
 
     Message, argument and result content is left out; values are text cut to 200 characters.
-    ``keys``: the ``Keys`` of each span's attributes.
+    ``keys``: the ``Keys`` of each span's attributes. Spans mostly repeat a few key lists: once
+    all keys of a list are in, later spans with that list (the same cached tuple) are skipped.
     """
     out: dict[str, str] = {}
-    resources: set[int] = set()
-    for span, context in [
-        (root, keys_of(root.attributes).context),
-        *((s, k.context) for s, k in zip(ordered, keys, strict=True)),
-    ]:
-        if id(span.resource) not in resources:
-            resources.add(id(span.resource))
-            _merge(out, span.resource, keys_of(span.resource).context)
-        if context:
-            _merge(out, span.attributes, context)
+    merged: set[int] = set()  # ids of the resources merged and of the context tuples all in ``out``
+    for span, k in zip([root, *ordered], [keys_of(root.attributes), *keys], strict=True):
+        resource = span.resource
+        if id(resource) not in merged:
+            merged.add(id(resource))
+            _merge(out, resource, keys_of(resource).context)
+        context = k.context
+        if context and id(context) not in merged and _merge(out, span.attributes, context):
+            merged.add(id(context))
     return out
 
 
-def _merge(out: dict[str, str], attrs: Attributes, context: tuple[str, ...]) -> None:
+def _merge(out: dict[str, str], attrs: Attributes, context: tuple[str, ...]) -> bool:
+    """Add the ``context`` keys of ``attrs`` not in ``out`` yet; True if all of them are in it now."""
+    complete = True
     for key in context:
+        if key in out:
+            continue
         value = attrs[key]
-        if value is None or key in out:
+        if value is None:
+            complete = False
             continue
         text = value if isinstance(value, str) else orjson.dumps(value).decode()
         out[key] = text[:MAX_ATTRIBUTE]
+    return complete

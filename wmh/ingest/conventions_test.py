@@ -603,3 +603,14 @@ def test_message_pairing_reads_only_what_each_llm_call_adds_to_the_conversation(
         expected = [(n, a, c, i, sid) for n, a, c, i, sid in _pairs_reading_every_input(talking)]
         assert got == expected, name
         assert [s.call_id for s in ep.steps] == ["c1", "c2"], name
+
+
+def test_trace_attributes_take_a_later_value_where_an_earlier_span_with_the_same_keys_had_none():
+    tool = {"gen_ai.tool.name": "f", "gen_ai.tool.call.result": "ok"}
+    ep = episode(
+        span("root", {"user.id": None, "session.id": "s1"}, parent_id=""),
+        span("execute_tool f", {"user.id": None, "session.id": "s2", **tool}),
+        span("execute_tool f", {"user.id": "u1", "session.id": "s3", **tool}),
+        span("execute_tool f", {"user.id": "u2", "session.id": "s4", **tool}),
+    )
+    assert ep.attributes == {"user.id": "u1", "session.id": "s1"}

@@ -95,7 +95,13 @@ def message_list(value: JsonValue) -> list[Message]:
         value = value["messages"]
     if not isinstance(value, list):
         return []
-    return [m for m in (message(d) for d in value if isinstance(d, dict)) if m is not None]
+    out: list[Message] = []
+    for d in value:
+        if isinstance(d, dict):
+            msg = message(d)
+            if msg is not None:
+                out.append(msg)
+    return out
 
 
 def _indexed_messages(attrs: Attributes, prefix: str) -> list[Message]:
@@ -133,6 +139,8 @@ def _listify(value: JsonValue) -> JsonValue:
 
 def message(d: dict) -> Message | None:
     """One message dict in any of the understood shapes."""
+    if len(d) == 2 and "parts" in d and "role" in d:  # the GenAI parts schema, the common case
+        return _parts_message(d["role"], d["parts"])
     inner = d.get("message")
     if isinstance(inner, dict):  # OpenInference {"message": {...}}, gen_ai.choice bodies
         d = inner
@@ -150,6 +158,15 @@ def message(d: dict) -> Message | None:
     if call_id and not msg.results:
         content = d.get("content")
         msg.results.append((str(call_id), content if isinstance(content, str) or not texts else msg.text))
+    return msg if msg.role or msg.text or msg.calls or msg.results else None
+
+
+def _parts_message(role: JsonValue, parts: JsonValue) -> Message | None:
+    """``message({"role": role, "parts": parts})``, less the lookups of keys that are not there."""
+    msg = Message(role=role if isinstance(role, str) else "")
+    texts: list[str] = []
+    _content(parts, msg, texts)
+    msg.text = "\n".join(texts)
     return msg if msg.role or msg.text or msg.calls or msg.results else None
 
 

@@ -8,6 +8,7 @@ accepted: enum names as strings, int64 as numbers, base64 ids.
 from __future__ import annotations
 
 import base64
+import sys
 
 from pydantic import JsonValue
 
@@ -21,6 +22,8 @@ from wmh.ingest.spans import (
     kind_code,
     status_code,
 )
+
+_intern = sys.intern
 
 
 def is_otlp(obj: dict) -> bool:
@@ -66,11 +69,12 @@ def json_span(s: dict, resource: Attributes, line: int) -> Span:
     status = g("status")
     events = g("events")
     kind = g("kind") or 0
-    return Span(
-        tid.lower() if type(tid) is str and len(tid) == 32 else hex_id(tid),
+    name = g("name") or ""
+    return Span(  # trace and parent ids and names repeat from span to span: one copy of each is kept
+        _intern(tid.lower()) if type(tid) is str and len(tid) == 32 else hex_id(tid),
         sid.lower() if type(sid) is str and len(sid) == 16 else hex_id(sid),
-        pid.lower() if type(pid) is str and len(pid) == 16 else hex_id(pid),
-        g("name") or "",
+        _intern(pid.lower()) if type(pid) is str and len(pid) == 16 else hex_id(pid),
+        _intern(name) if type(name) is str else name,
         kind if type(kind) is int else kind_code(kind),
         int(start or 0),
         int(end or 0),
@@ -89,7 +93,11 @@ def _json_event(e: dict) -> SpanEvent:
 
 
 def kvs(items: list[dict] | None) -> Attributes:
-    """A KeyValue list as a flat dict; kvlist values also get dotted keys."""
+    """A KeyValue list as a flat dict; kvlist values also get dotted keys.
+
+    Keys are interned: every span repeats the same few, and one shared copy of each costs less
+    memory (less to allocate and free) and makes later lookups by those keys compare by identity.
+    """
     if not items:
         return {}
     out: Attributes = {}
@@ -102,7 +110,8 @@ def kvs(items: list[dict] | None) -> Attributes:
         if s is None:
             s = any_value(v)
             nested = nested or isinstance(s, dict)
-        out[kv["key"]] = s
+        key = kv["key"]
+        out[_intern(key) if type(key) is str else key] = s
     if nested:
         flatten_nested(out)
     return out
