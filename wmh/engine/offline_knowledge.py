@@ -490,16 +490,19 @@ OWNER_MIN_SHARE = 0.6
 OWNER_CALLS = 200
 
 
+def _object_answers(exs: Sequence[_Ex]) -> Iterator[tuple[_Ex, dict[str, Json]]]:
+    """The calls among ``exs`` that succeeded with a JSON object, with that object."""
+    for x in exs:
+        answer = None if x.step.observation.is_error else as_dict(x.step.observation.content)
+        if answer is not None:
+            yield x, answer
+
+
 def _owner_rule(episodes: Sequence[Episode], exs: Sequence[_Ex]) -> OwnerRule | None:
     """For object answers: fields equal to a field of the session's object listing an argument value."""
     opportunities: Counter[tuple[str, str]] = Counter()
     hits: Counter[tuple[str, str, tuple[str | int, ...], tuple[str | int, ...]]] = Counter()
-    for x in exs[:OWNER_CALLS]:
-        if x.step.observation.is_error:
-            continue
-        answer = as_dict(x.step.observation.content)
-        if answer is None:
-            continue
+    for x, answer in _object_answers(exs[:OWNER_CALLS]):
         scalars = {a: v for a, v in x.step.action.arguments.items() if isinstance(v, str) and v}
         if not scalars:
             continue
@@ -557,12 +560,7 @@ def _spelled(exs: Sequence[_Ex]) -> tuple[tuple[tuple[str | int, ...], str, str]
     """Answer texts that spell an argument's words the same way on most calls (names, addresses)."""
     counts: Counter[tuple[tuple[str | int, ...], str, str]] = Counter()
     present: Counter[tuple[str | int, ...]] = Counter()
-    for x in exs[:OWNER_CALLS]:
-        if x.step.observation.is_error:
-            continue
-        answer = as_dict(x.step.observation.content)
-        if answer is None:
-            continue
+    for x, answer in _object_answers(exs[:OWNER_CALLS]):
         for path, leaf in path_leaves(answer):
             if not isinstance(leaf, str) or not leaf:
                 continue
