@@ -24,6 +24,7 @@ STRATEGIES = (
     "constant",
     "shape_error",
     "state_error",
+    "limit",
     "sticky_error",
     "novel_error",
     "numeric_check",

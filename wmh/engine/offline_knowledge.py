@@ -51,6 +51,7 @@ from wmh.engine.offline_json import (
     scalar,
     strings,
 )
+from wmh.engine.offline_limits import LimitRule, learn_limits
 from wmh.engine.offline_lines import learn_carried
 
 SHARE_PRIOR = 1  # pseudo-count pulling rates of rarely-seen rules toward "unproven"
@@ -277,6 +278,9 @@ class ToolKnowledge(Frozen):
     shape_errors: tuple[ShapeErrorRule, ...] = ()
     state_errors: tuple[StateErrorRule, ...] = ()
     numeric_check: NumericCheckRule | None = None
+    limits: tuple[LimitRule, ...] = Field(
+        default=(), description="Numbers a call may not ask beyond what the object it names holds"
+    )
     retry_success: float = Field(
         default=0.0, description="Share of changed calls after a failure that succeeded"
     )
@@ -400,6 +404,7 @@ def _rules(
         "shape_errors": _shape_rules(exs) if fails else (),
         "state_errors": _state_rules(episodes, exs) if fails else (),
         "numeric_check": _numeric_check_rule(episodes, exs) if fails else None,
+        "limits": learn_limits(episodes, ((x.ep, x.pos, x.step) for x in exs)) if fails else (),
         "collect": _collect_rule(exs),
         "chain": _chain_rule(exs),
         "owner": _owner_rule(episodes, exs),

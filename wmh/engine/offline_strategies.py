@@ -47,6 +47,7 @@ from wmh.engine.offline_knowledge import (
     sticky_match,
     value_shape,
 )
+from wmh.engine.offline_limits import asks, check, fits
 from wmh.engine.offline_state import SessionView
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class Query:
     exclude_more: frozenset[int] = frozenset()
     skip_row: int = -1
     succeeds: bool = False  # a numeric check found the call's numbers add up: it does not fail
+    within: set[str] = field(default_factory=set)  # templates of limits the call's numbers stay within
     _neighbors: list[tuple[float, float, int]] | None = field(default=None)
 
     def neighbors(self) -> list[tuple[float, float, int]]:
@@ -99,7 +101,13 @@ class Query:
     ) -> tuple[list[tuple[float, float, int]], float]:
         """The nearest calls that vote on the outcome, and the tool's error rate. A failure the tool's
         numeric check explains was about that call's numbers: it says nothing about this call's (the
-        check answered already if it could), so such failures neither vote nor count in the rate."""
+        check answered already if it could), so such failures neither vote nor count in the rate. Nor
+        do the failures of a limit this call's numbers stay within."""
+        rec_err, content = self.engine.rec_err, self.engine.rec_content
+        if self.within:
+            found = [
+                v for v in found if not (rec_err[v[2]] and any(fits(t, content[v[2]]) for t in self.within))
+            ]
         votes = found[: self.cfg.error_vote_k]
         rule = self.knowledge.numeric_check
         if (
@@ -108,7 +116,6 @@ class Query:
             or rule.other_error_rate is None
         ):
             return votes, self.knowledge.error_rate
-        rec_err, content = self.engine.rec_err, self.engine.rec_content
         kept = [v for v in found if not (rec_err[v[2]] and rule.explains(content[v[2]]))]
         return kept[: self.cfg.error_vote_k], rule.other_error_rate
 
@@ -180,6 +187,22 @@ def constant(q: Query) -> Observation | None:
     return Observation(content=k.common, is_error=k.common_is_error, source="constant")
 
 
+def limit(q: Query) -> Observation | None:
+    """The tool's failure when the call asks more than the object it names holds, as the session last
+    read it; when every number stays within, that failure is ruled out (a sticky error does not repeat)."""
+    objects: list[dict[str, Json]] | None = None
+    for rule in q.knowledge.limits:
+        if rule.fails < q.cfg.min_support or not any(asks(q.args, rule.name, rule.amount)):
+            continue
+        objects = objects if objects is not None else list(q.view.objects())
+        applies, over = check(rule, q.args, objects)
+        if over:
+            return Observation(content=rule.template.replace("{value}", over), is_error=True, source="limit")
+        if applies:
+            q.within.add(rule.template)
+    return None
+
+
 def sticky_error(q: Query) -> Observation | None:
     for rule in q.knowledge.sticky_errors:
         # a rule never put to the test in train takes the configured prior (weight 2)
@@ -189,6 +212,8 @@ def sticky_error(q: Query) -> Observation | None:
         for c in reversed(q.view.calls):
             if c.tool != q.tool or not c.observation.is_error or c.args == q.args:
                 continue
+            if any(fits(t, c.observation.content) for t in q.within):
+                continue  # a limit's failure the call's numbers now stay within
             if sticky_match(rule.arg, q.args, c.args, c.observation.content):
                 return c.observation.model_copy(update={"source": "sticky-error"})
     return None
@@ -607,6 +632,7 @@ STRATEGY_FUNCTIONS: dict[str, Strategy] = {
     "novel_error": novel_error,
     "shape_error": shape_error,
     "state_error": state_error,
+    "limit": limit,
     "numeric_check": numeric_check,
     "template": template,
     "collect": collect,

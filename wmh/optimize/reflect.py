@@ -49,6 +49,7 @@ SOURCE_STRATEGIES: dict[str, tuple[str, ...]] = {
     "function": ("function",),
     "constant": ("constant",),
     "sticky-error": ("sticky_error",),
+    "limit": ("limit",),
     "error": ("novel_error", "shape_error", "state_error"),  # both answer with the tool's learned error
     "patch": ("template",),
     "template": ("template",),

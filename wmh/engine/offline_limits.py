@@ -1,0 +1,167 @@
+"""Limits: a call fails when a number it asks exceeds what the session read on the object it names.
+
+Paying 300 from a gift card the session read with a balance of 182 fails ("not enough balance in
+payment method gift_card_1"); paying 150 from it succeeds. The same shape covers stock, quotas and
+seats. A limit is learned per tool from train: failures whose text names an argument value, where
+the number beside that value in the call (the same list item's, or a top-level one) exceeded a
+number of the object the session last read under that value, against the calls where it did not.
+Pure functions; no IO.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+
+from pydantic import Field
+
+from wmh.core.types import Episode, Frozen, Step
+from wmh.engine.offline_json import Json, objects_in, parsed
+
+LIMIT_MIN_ACCURACY = 0.85  # of the calls a candidate limit applies to, those whose outcome it foretells
+LOOKBACK = 64  # steps searched back for the object a call names (keeps learning linear)
+TOLERANCE = 1e-6
+
+
+class LimitRule(Frozen):
+    """The call fails with ``template`` when its number ``amount`` exceeds the ``field`` of the object
+    the session last read with ``key`` equal to the value of ``name``."""
+
+    name: str = Field(description="The argument naming the object, or ``list[].field`` of a list argument")
+    amount: str = Field(description="The number asked: a top-level argument, or a field of the same item")
+    key: str = Field(description="The object's field holding the name")
+    field: str = Field(description="The object's number the amount may not exceed")
+    template: str = Field(description="The error text, with {value} where the name goes")
+    fails: int = Field(description="Train failures the rule explains")
+    accuracy: float = Field(description="Share of the train calls it applied to whose outcome it foretold")
+
+
+def asks(args: dict[str, Json], name: str, amount: str) -> Iterator[tuple[str, float]]:
+    """(named value, number asked) pairs of a call for a rule's ``name`` and ``amount``."""
+    base, _, field = name.partition("[].")
+    if not field:
+        value, number = args.get(name), _number(args.get(amount))
+        if isinstance(value, str) and number is not None:
+            yield value, number
+        return
+    items = args.get(base)
+    number_field = amount.partition("[].")[2]
+    for item in items if isinstance(items, list) else ():
+        if isinstance(item, dict) and isinstance(v := item.get(field), str):
+            number = _number(item.get(number_field))
+            if number is not None:
+                yield v, number
+
+
+def limit_of(objects: Iterable[dict[str, Json]], key: str, value: str, field: str) -> float | None:
+    """The ``field`` number of the first of ``objects`` (latest first) with ``key == value``."""
+    for obj in objects:
+        if obj.get(key) == value:
+            return _number(obj.get(field))
+    return None
+
+
+def check(rule: LimitRule, args: dict[str, Json], objects: Sequence[dict[str, Json]]) -> tuple[bool, str]:
+    """(applies, the first value whose number exceeds its limit, or "" when none does)."""
+    applies = False
+    for value, number in asks(args, rule.name, rule.amount):
+        limit = limit_of(objects, rule.key, value, rule.field)
+        if limit is None:
+            continue
+        applies = True
+        if number > limit + TOLERANCE * max(1.0, abs(limit)):
+            return True, value
+    return applies, ""
+
+
+def learn_limits(
+    episodes: Sequence[Episode], calls: Iterable[tuple[int, int, Step]]
+) -> tuple[LimitRule, ...]:
+    """The limits a tool's calls obey (module doc). ``calls`` are (episode, position, step)."""
+    asking = [(e, pos, step) for e, pos, step in calls if any(_specs(step.action.arguments))]
+    candidates: Counter[tuple[str, str, str, str, str]] = Counter()
+    for e, pos, step in asking:
+        if step.observation.is_error:
+            candidates.update(_explanations(step, _earlier_objects(episodes[e], pos)))
+    if not candidates:
+        return ()
+    seen = [(step, _earlier_objects(episodes[e], pos)) for e, pos, step in asking]
+    rules = []
+    for (name, amount, key, field, template), _ in candidates.most_common(16):
+        rule = LimitRule(
+            name=name, amount=amount, key=key, field=field, template=template, fails=0, accuracy=0
+        )
+        right = wrong = 0
+        named: set[str] = set()
+        for step, objects in seen:
+            applies, over = check(rule, step.action.arguments, objects)
+            text, failed = step.observation.content, step.observation.is_error
+            if not applies or (failed and not fits(template, text)):
+                continue  # another failure may have come first: it says nothing of the limit
+            if over and failed and text == template.replace("{value}", over):
+                right += 1
+                named.add(over)
+            elif not over and not failed:
+                right += 1
+            else:
+                wrong += 1
+        accuracy = right / (right + wrong + 1)
+        if len(named) >= 2 and accuracy >= LIMIT_MIN_ACCURACY:
+            rules.append(rule.model_copy(update={"fails": len(named), "accuracy": accuracy}))
+    return tuple(sorted(rules, key=lambda r: (-r.accuracy, -r.fails, r.template))[:2])
+
+
+def _explanations(step: Step, objects: Sequence[dict[str, Json]]) -> set[tuple[str, str, str, str, str]]:
+    """Every (name, amount, key, field, template) by which this failure is a limit exceeded: the latest
+    object holding the named value under each key, a number of it below the number asked."""
+    out = set()
+    text = step.observation.content
+    for name, amount in _specs(step.action.arguments):
+        for value, number in asks(step.action.arguments, name, amount):
+            if len(value) < 3 or value not in text:
+                continue
+            keys: set[str] = set()
+            for obj in objects:
+                for key in [k for k, v in obj.items() if v == value and k not in keys]:
+                    keys.add(key)
+                    for field, leaf in obj.items():
+                        limit = _number(leaf)
+                        if limit is not None and number > limit:
+                            out.add((name, amount, key, field, text.replace(value, "{value}")))
+    return out
+
+
+def _specs(args: dict[str, Json]) -> Iterator[tuple[str, str]]:
+    """(name, amount) argument pairs: a string beside a number, top-level or in one list item."""
+    tops = [k for k, v in args.items() if isinstance(v, str)]
+    numbers = [k for k, v in args.items() if _number(v) is not None]
+    yield from ((t, n) for t in tops for n in numbers)
+    item_pairs: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)
+    for k, v in args.items():
+        for item in v if isinstance(v, list) else ():
+            if isinstance(item, dict):
+                strs = [f for f, x in item.items() if isinstance(x, str)]
+                nums = [f for f, x in item.items() if _number(x) is not None]
+                item_pairs[k].update((s, n) for s in strs for n in nums)
+    for k, pairs in item_pairs.items():
+        yield from ((f"{k}[].{s}", f"{k}[].{n}") for s, n in sorted(pairs))
+
+
+def fits(template: str, text: str) -> bool:
+    """Whether ``text`` is ``template`` with some value in place of {value}."""
+    head, _, tail = template.partition("{value}")
+    return text.startswith(head) and text.endswith(tail) and len(text) >= len(head) + len(tail)
+
+
+def _earlier_objects(episode: Episode, pos: int) -> list[dict[str, Json]]:
+    out: list[dict[str, Json]] = []
+    for step in reversed(episode.steps[max(0, pos - LOOKBACK) : pos]):
+        if not step.observation.is_error:
+            ok, value = parsed(step.observation.content)
+            if ok:
+                out.extend(objects_in(value))
+    return out
+
+
+def _number(value: Json) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

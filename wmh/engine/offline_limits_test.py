@@ -1,0 +1,133 @@
+"""Limits: a call asking more than the object it names holds fails; learned per tool, applied in sessions."""
+
+from __future__ import annotations
+
+from wmh.core.types import Episode
+from wmh.engine.offline import fit_offline
+from wmh.engine.offline_limits import LimitRule, asks, check, learn_limits
+from wmh.engine.offline_test import act, session, step
+
+TEXT = "Error: not enough balance in card {value}"
+
+
+def wallet(uid: str, card: str, balance: int) -> dict:
+    return {"user_id": uid, "cards": {card: {"id": card, "kind": "gift", "balance": balance}}}
+
+
+def paying(i: int, pay: int, balance: int = 100) -> Episode:
+    """Read a user's wallet, then pay ``pay`` from its gift card: over the balance, the payment fails."""
+    uid, card = f"u{i}", f"card_{i:04d}"
+    items = [{"card_id": card, "amount": pay}]
+    over = pay > balance
+    answer = TEXT.replace("{value}", card) if over else {"payment_id": f"P{i}", "user_id": uid, "paid": pay}
+    return Episode(
+        trace_id=f"t{i}",
+        task=f"pay for {uid}",
+        steps=(
+            step("get_wallet", wallet(uid, card, balance), user_id=uid),
+            step("pay", answer, is_error=over, user_id=uid, items=items),
+        ),
+    )
+
+
+def corpus() -> list[Episode]:
+    return [paying(i, pay) for i, pay in enumerate([50, 150, 80, 120, 100, 300, 20, 99])]
+
+
+def calls(eps: list[Episode], tool: str) -> list:
+    return [(e, p, s) for e, ep in enumerate(eps) for p, s in enumerate(ep.steps) if s.action.name == tool]
+
+
+RULE = LimitRule(
+    name="items[].card_id",
+    amount="items[].amount",
+    key="id",
+    field="balance",
+    template=TEXT,
+    fails=3,
+    accuracy=0,
+)
+
+
+def test_learn_limits_finds_the_number_the_call_may_not_exceed() -> None:
+    eps = corpus()
+    (rule,) = learn_limits(eps, calls(eps, "pay"))
+    assert rule.model_copy(update={"accuracy": 0}) == RULE
+    assert rule.accuracy == 8 / 9  # every call foretold, after a pseudo-count
+    assert learn_limits(eps, calls(eps, "get_wallet")) == ()
+
+
+def test_learn_limits_needs_failures_on_two_objects() -> None:
+    eps = [paying(1, 150), paying(1, 200), paying(2, 50), paying(3, 60)]
+    assert learn_limits(eps, calls(eps, "pay")) == ()
+
+
+def test_learn_limits_drops_a_rule_the_outcomes_contradict() -> None:
+    eps = corpus() + [paying(i, 10 + i) for i in range(20, 24)]
+    eps += [paying(i, 500, balance=1000) for i in range(30, 33)]  # within the balance, failed anyway
+    eps = [
+        ep.model_copy(
+            update={
+                "steps": (
+                    ep.steps[0],
+                    step("pay", TEXT.replace("{value}", "x"), True, **ep.steps[1].action.arguments),
+                )
+            }
+        )
+        if ep.trace_id in {"t30", "t31", "t32"}
+        else ep
+        for ep in eps
+    ]
+    assert learn_limits(eps, calls(eps, "pay")) == ()  # 3 wrong of 15: below the accuracy kept
+
+
+def test_check_reads_the_latest_object_and_each_item() -> None:
+    args = {"items": [{"card_id": "c1", "amount": 40}, {"card_id": "c2", "amount": 70}]}
+    assert list(asks(args, RULE.name, RULE.amount)) == [("c1", 40.0), ("c2", 70.0)]
+    latest_first = [{"id": "c2", "balance": 60}, {"id": "c1", "balance": 50}, {"id": "c2", "balance": 500}]
+    assert check(RULE, args, latest_first) == (True, "c2")
+    assert check(RULE, args, [{"id": "c1", "balance": 50}]) == (True, "")  # c2 unknown: no verdict on it
+    assert check(RULE, args, [{"id": "c3", "balance": 1}]) == (False, "")
+
+
+def test_engine_fails_a_payment_over_the_balance_the_session_read() -> None:
+    engine = fit_offline(corpus())
+    read = step("get_wallet", wallet("u9", "card_0009", 70), user_id="u9")
+    over = engine.answer(
+        session(read), act("pay", user_id="u9", items=[{"card_id": "card_0009", "amount": 71}])
+    )
+    assert (over.is_error, over.content, over.source) == (True, TEXT.replace("{value}", "card_0009"), "limit")
+    within = engine.answer(
+        session(read), act("pay", user_id="u9", items=[{"card_id": "card_0009", "amount": 70}])
+    )
+    assert not within.is_error
+
+
+def test_a_failure_the_numbers_now_stay_within_does_not_stick() -> None:
+    engine = fit_offline(corpus() + [_retried(i) for i in range(40, 44)])
+    read = step("get_wallet", wallet("u9", "card_0009", 70), user_id="u9")
+    failed = step(
+        "pay",
+        TEXT.replace("{value}", "card_0009"),
+        True,
+        user_id="u9",
+        items=[{"card_id": "card_0009", "amount": 90}],
+    )
+    again = engine.answer(
+        session(read, failed), act("pay", user_id="u9", items=[{"card_id": "card_0009", "amount": 60}])
+    )
+    assert not again.is_error
+    still = engine.answer(
+        session(read, failed), act("pay", user_id="u9", items=[{"card_id": "card_0009", "amount": 80}])
+    )
+    assert still.is_error
+
+
+def _retried(i: int) -> Episode:
+    """A payment over the balance, then the same card paying less: the failure does not repeat."""
+    ep = paying(i, 150)
+    card, uid = f"card_{i:04d}", f"u{i}"
+    ok = {"payment_id": f"P{i}", "user_id": uid, "paid": 90}
+    return ep.model_copy(
+        update={"steps": (*ep.steps, step("pay", ok, user_id=uid, items=[{"card_id": card, "amount": 90}]))}
+    )
