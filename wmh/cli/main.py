@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from wmh.cli import build, demo, examples, listing, play, providers, serve
+from wmh.cli import build, demo, examples, listing, play, providers, serve, show
 from wmh.cli import eval as eval_cmd
 from wmh.cli import mcp as mcp_cmd
 
@@ -17,6 +17,8 @@ app = typer.Typer(
 )
 app.command("build")(build.build)
 app.command("list")(listing.list_models)
+app.command("show")(show.show)
+app.command("rm")(show.remove)
 app.command("eval")(eval_cmd.eval_files)
 app.command("play")(play.play)
 app.command("demo")(demo.demo)

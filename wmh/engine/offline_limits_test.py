@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wmh.core.types import Episode
 from wmh.engine.offline import fit_offline
+from wmh.engine.offline_json import Json
 from wmh.engine.offline_limits import LimitRule, asks, check, learn_limits
 from wmh.engine.offline_test import act, session, step
 
@@ -17,7 +18,7 @@ def wallet(uid: str, card: str, balance: int) -> dict:
 def paying(i: int, pay: int, balance: int = 100) -> Episode:
     """Read a user's wallet, then pay ``pay`` from its gift card: over the balance, the payment fails."""
     uid, card = f"u{i}", f"card_{i:04d}"
-    items = [{"card_id": card, "amount": pay}]
+    items: list[Json] = [{"card_id": card, "amount": pay}]
     over = pay > balance
     answer = TEXT.replace("{value}", card) if over else {"payment_id": f"P{i}", "user_id": uid, "paid": pay}
     return Episode(
@@ -82,12 +83,16 @@ def test_learn_limits_drops_a_rule_the_outcomes_contradict() -> None:
 
 
 def test_check_reads_the_latest_object_and_each_item() -> None:
-    args = {"items": [{"card_id": "c1", "amount": 40}, {"card_id": "c2", "amount": 70}]}
+    args: dict[str, Json] = {"items": [{"card_id": "c1", "amount": 40}, {"card_id": "c2", "amount": 70}]}
     assert list(asks(args, RULE.name, RULE.amount)) == [("c1", 40.0), ("c2", 70.0)]
-    latest_first = [{"id": "c2", "balance": 60}, {"id": "c1", "balance": 50}, {"id": "c2", "balance": 500}]
+    latest_first: list[dict[str, Json]] = [
+        {"id": "c2", "balance": 60},
+        {"id": "c1", "balance": 50},
+        {"id": "c2", "balance": 500},
+    ]
     assert check(RULE, args, latest_first) == (True, "c2")
-    assert check(RULE, args, [{"id": "c1", "balance": 50}]) == (True, "")  # c2 unknown: no verdict on it
-    assert check(RULE, args, [{"id": "c3", "balance": 1}]) == (False, "")
+    assert check(RULE, args, latest_first[1:2]) == (True, "")  # c2 unknown: no verdict on it
+    assert check(RULE, args, [{"id": "c3", "balance": 1}, {"card_id": "c1", "balance": 1}]) == (False, "")
 
 
 def test_engine_fails_a_payment_over_the_balance_the_session_read() -> None:

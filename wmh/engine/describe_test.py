@@ -1,0 +1,61 @@
+"""The sentences ``wmh show`` prints for what the offline engine learned."""
+
+from __future__ import annotations
+
+from wmh.engine.describe import describe, summary
+from wmh.engine.offline import fit_offline
+from wmh.engine.offline_config import OfflineConfig
+from wmh.engine.offline_knowledge import StateErrorRule, StickyErrorRule, ToolKnowledge
+from wmh.engine.offline_limits_test import corpus
+
+CFG = OfflineConfig()
+
+
+def knowledge(**rules: object) -> ToolKnowledge:
+    base = ToolKnowledge(name="cancel", calls=20, error_rate=0.25, common="ok", common_share=0.5)
+    return base.model_copy(update=rules)
+
+
+def test_describe_says_what_a_rule_does_and_how_often_it_held() -> None:
+    state = StateErrorRule(
+        arg="order_id",
+        key="order_id",
+        field="status",
+        value="closed",
+        template="Error: closed",
+        rate=0.9,
+        support=5,
+    )
+    lines = describe(knowledge(state_errors=(state,)), CFG)
+    assert lines == [
+        "error: a call on an object whose status is 'closed' (named by order_id) fails with 'Error: closed' (90%)"
+    ]
+    assert summary(knowledge()) == "20 recorded calls, 25% failed; most common answer (50%): 'ok'"
+
+
+def test_describe_leaves_out_rules_below_the_configured_thresholds() -> None:
+    weak = StateErrorRule(
+        arg="order_id", key="order_id", field="status", value="open", template="Error: x", rate=0.2, support=5
+    )
+    untested = StickyErrorRule(arg="", hits=0, opportunities=0)
+    lines = describe(knowledge(state_errors=(weak,), sticky_errors=(untested,)), CFG)
+    assert lines == [
+        "sticky error: after a failure, a call still naming what the error named fails the same way "
+        "(untested in train: assumed)"
+    ]
+    strict = CFG.model_copy(update={"sticky_prior": 0.0})
+    assert describe(knowledge(state_errors=(weak,), sticky_errors=(untested,)), strict) == []
+
+
+def test_describe_a_fitted_engine() -> None:
+    engine = fit_offline(corpus())
+    lines = describe(engine.knowledge["pay"], engine.config)
+    assert any(
+        line.startswith(
+            "limit: a items[].amount above the balance of the object whose id is the call's items[].card_id"
+        )
+        for line in lines
+    ), lines
+    assert not any(
+        line.startswith("limit") for line in describe(engine.knowledge["get_wallet"], engine.config)
+    )
