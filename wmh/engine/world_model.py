@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from wmh.core.errors import InvalidActionError
 from wmh.core.types import Action, ActionKind, FaultPlan, Observation, SessionState, ToolDef, Turn
+from wmh.engine.arguments import ArgumentCheck
 from wmh.engine.base import Engine
 from wmh.engine.faults import decide
 from wmh.engine.sessions import InMemorySessionStore, SessionStore
@@ -27,6 +28,7 @@ class WorldModel:
         self.name = name
         self.engine = engine
         self.tools = tuple(tools)
+        self._arguments = ArgumentCheck(self.tools)
         self.sessions: SessionStore = sessions if sessions is not None else InMemorySessionStore()
         self._sleep = sleep
         self._locks: dict[str, threading.Lock] = {}
@@ -56,7 +58,8 @@ class WorldModel:
         """Answer ``action`` in the session and record the turn; steps on one session run one at a time.
 
         The session's fault plan is applied first: an injected error replaces the engine's answer,
-        and added latency is slept. If the engine fails, the session is left unchanged.
+        and added latency is slept. A call that does not fit its tool's recorded parameters then fails
+        without asking the engine. If the engine fails, the session is left unchanged.
         """
         return self.step_state(session_id, action).history[-1].observation
 
@@ -68,7 +71,7 @@ class WorldModel:
             fault = decide(state.faults, state, action)
             if fault.latency_ms:
                 self._sleep(fault.latency_ms / 1000)
-            observation = fault.error or self.engine.answer(state, action)
+            observation = fault.error or self._arguments.refusal(action) or self.engine.answer(state, action)
             after = state.with_turn(Turn(action=action, observation=observation))
             self.sessions.put(after)
         return after
