@@ -12,6 +12,7 @@ from functools import lru_cache
 from pydantic import JsonValue
 
 from wmh.core.jsonutil import canonical, parse_json
+from wmh.core.types import Episode
 
 Json = JsonValue
 
@@ -59,6 +60,19 @@ def objects_in(value: Json) -> Iterator[dict[str, Json]]:
     elif isinstance(value, list):
         for v in value:
             yield from objects_in(v)
+
+
+def earlier_objects(episode: Episode, pos: int, lookback: int | None = None) -> list[dict[str, Json]]:
+    """Every object nested in the episode's successful answers before step ``pos`` (the last
+    ``lookback`` steps, if given), latest first."""
+    out: list[dict[str, Json]] = []
+    start = 0 if lookback is None else max(0, pos - lookback)
+    for step in reversed(episode.steps[start:pos]):
+        if not step.observation.is_error:
+            ok, value = parsed(step.observation.content)
+            if ok:
+                out.extend(objects_in(value))
+    return out
 
 
 def key_of(value: Json) -> str:

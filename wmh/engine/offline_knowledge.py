@@ -44,6 +44,7 @@ from wmh.engine.offline_json import (
     FORMATTERS,
     Json,
     as_dict,
+    earlier_objects,
     leaves,
     objects_in,
     parsed,
@@ -1152,18 +1153,6 @@ def _find_path(
                 if v2 == value and type(v2) is type(value):
                     return (k1, f"@{arg_of[k2]}" if k2 in arg_of else k2)
     return None
-
-
-def earlier_objects(episode: Episode, pos: int) -> list[dict[str, Json]]:
-    """Every object nested in the episode's successful answers before step ``pos``, latest first."""
-    out: list[dict[str, Json]] = []
-    for step in reversed(episode.steps[:pos]):
-        if step.observation.is_error:
-            continue
-        ok, value = parsed(step.observation.content)
-        if ok:
-            out.extend(objects_in(value))
-    return out
 
 
 def _enriches(value: Json, arg_value: Json) -> bool:

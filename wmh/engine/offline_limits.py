@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pydantic import Field
 
 from wmh.core.types import Episode, Frozen, Step
-from wmh.engine.offline_json import Json, objects_in, parsed
+from wmh.engine.offline_json import Json, earlier_objects
 
 LIMIT_MIN_ACCURACY = 0.85  # of the calls a candidate limit applies to, those whose outcome it foretells
 LOOKBACK = 64  # steps searched back for the object a call names (keeps learning linear)
@@ -82,10 +82,10 @@ def learn_limits(
     candidates: Counter[tuple[str, str, str, str, str]] = Counter()
     for e, pos, step in asking:
         if step.observation.is_error:
-            candidates.update(_explanations(step, _earlier_objects(episodes[e], pos)))
+            candidates.update(_explanations(step, earlier_objects(episodes[e], pos, LOOKBACK)))
     if not candidates:
         return ()
-    seen = [(step, _earlier_objects(episodes[e], pos)) for e, pos, step in asking]
+    seen = [(step, earlier_objects(episodes[e], pos, LOOKBACK)) for e, pos, step in asking]
     rules = []
     for (name, amount, key, field, template), _ in candidates.most_common(16):
         rule = LimitRule(
@@ -151,16 +151,6 @@ def fits(template: str, text: str) -> bool:
     """Whether ``text`` is ``template`` with some value in place of {value}."""
     head, _, tail = template.partition("{value}")
     return text.startswith(head) and text.endswith(tail) and len(text) >= len(head) + len(tail)
-
-
-def _earlier_objects(episode: Episode, pos: int) -> list[dict[str, Json]]:
-    out: list[dict[str, Json]] = []
-    for step in reversed(episode.steps[max(0, pos - LOOKBACK) : pos]):
-        if not step.observation.is_error:
-            ok, value = parsed(step.observation.content)
-            if ok:
-                out.extend(objects_in(value))
-    return out
 
 
 def _number(value: Json) -> float | None:
