@@ -51,6 +51,13 @@ def _answers(k: ToolKnowledge, cfg: OfflineConfig) -> Iterator[str]:
         )
     if k.common_share >= cfg.constant_min_share and k.calls >= cfg.min_support:
         yield f"constant: always answers {short(k.common)} ({k.common_share:.0%} of calls)"
+    for c in k.cutoffs:
+        if c.calls >= cfg.min_support:
+            yield (
+                f"cutoff: a call whose {c.path} is in the past (on or before {c.last}, or the earliest "
+                f"day another tool's cutoff allows) {'fails with' if c.is_error else 'answers'} "
+                f"{short(c.template)} (all {c.calls} such calls; {c.later_share:.0%} of later ones)"
+            )
 
 
 def _errors(k: ToolKnowledge, cfg: OfflineConfig) -> Iterator[str]:

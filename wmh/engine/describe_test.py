@@ -5,6 +5,7 @@ from __future__ import annotations
 from wmh.engine.describe import describe, summary
 from wmh.engine.offline import fit_offline
 from wmh.engine.offline_config import OfflineConfig
+from wmh.engine.offline_cutoff import CutoffRule
 from wmh.engine.offline_knowledge import StateErrorRule, StickyErrorRule, ToolKnowledge
 from wmh.engine.offline_limits_test import corpus
 
@@ -59,3 +60,19 @@ def test_describe_a_fitted_engine() -> None:
     assert not any(
         line.startswith("limit") for line in describe(engine.knowledge["get_wallet"], engine.config)
     )
+
+
+def test_describe_tells_a_cutoff_with_its_day() -> None:
+    rule = CutoffRule(
+        path="date",
+        last="2024-05-15",
+        first_other="2024-05-17",
+        template="[]",
+        is_error=False,
+        calls=11,
+        later_share=0.1,
+    )
+    (line,) = describe(knowledge(cutoffs=(rule,)), CFG)
+    assert line.startswith("cutoff: a call whose date is in the past (on or before 2024-05-15")
+    assert line.endswith("answers '[]' (all 11 such calls; 10% of later ones)")
+    assert describe(knowledge(cutoffs=(rule.model_copy(update={"calls": 1}),)), CFG) == []

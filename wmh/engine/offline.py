@@ -56,6 +56,7 @@ from wmh.core.jsonutil import canonical
 from wmh.core.types import Action, ActionKind, Episode, Observation, SessionState
 from wmh.engine.offline_chain import ChainObjects, ChainRule
 from wmh.engine.offline_config import OfflineConfig
+from wmh.engine.offline_cutoff import clock
 from wmh.engine.offline_effects import apply_effects
 from wmh.engine.offline_json import Json, arg_text, as_dict, dumps, objects_in, parsed
 from wmh.engine.offline_knowledge import ToolKnowledge, value_hash
@@ -104,6 +105,7 @@ class OfflineEngine:
         self.exact = self._exact_rows()
         self._thresholds: dict[tuple[str, str], float] = {}
         self._fallback_traces: dict[str, dict[str, set[int]]] = {}
+        self._clocks: dict[int, str] = {}
         self._pools: dict[str, dict[str, list[tuple[int, dict[str, Json]]]]] = {}
         self._chain_objects: dict[str, ChainObjects] = {}
 
@@ -195,6 +197,15 @@ class OfflineEngine:
         h = np.uint64(value_hash(value))
         i = int(np.searchsorted(self.known_hashes, h))
         return i < len(self.known_hashes) and self.known_hashes[i] == h
+
+    def clock(self, min_calls: int) -> str:
+        """The environment's "now" as the cutoffs of all tools with ``min_calls`` behind them bound it."""
+        found = self._clocks.get(min_calls)
+        if found is None:
+            found = self._clocks[min_calls] = clock(
+                r for k in self.knowledge.values() for r in k.cutoffs if r.calls >= min_calls
+            )
+        return found
 
     def shown_elsewhere(self, tool: str, content: str, exclude: int) -> bool:
         """Whether a trace other than ``exclude`` recorded ``content`` for ``tool`` (leak-free fallbacks)."""

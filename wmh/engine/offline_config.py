@@ -22,6 +22,7 @@ STRATEGIES = (
     "replay",
     "function",
     "constant",
+    "cutoff",
     "shape_error",
     "state_error",
     "limit",

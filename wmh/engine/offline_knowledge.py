@@ -39,6 +39,7 @@ from pydantic import Field, JsonValue
 from wmh.core.jsonutil import canonical
 from wmh.core.types import Episode, Frozen, Observation, Step
 from wmh.engine.offline_chain import ChainRule, chain_rule
+from wmh.engine.offline_cutoff import CutoffRule, learn_cutoffs
 from wmh.engine.offline_effects import EffectRule, learn_effects, same_after_effects
 from wmh.engine.offline_json import (
     FORMATTERS,
@@ -282,6 +283,9 @@ class ToolKnowledge(Frozen):
     limits: tuple[LimitRule, ...] = Field(
         default=(), description="Numbers a call may not ask beyond what the object it names holds"
     )
+    cutoffs: tuple[CutoffRule, ...] = Field(
+        default=(), description="Days (of a date argument) on or before which every call answered alike"
+    )
     retry_success: float = Field(
         default=0.0, description="Share of changed calls after a failure that succeeded"
     )
@@ -406,6 +410,7 @@ def _rules(
         "state_errors": _state_rules(episodes, exs) if fails else (),
         "numeric_check": _numeric_check_rule(episodes, exs) if fails else None,
         "limits": learn_limits(episodes, ((x.ep, x.pos, x.step) for x in exs)) if fails else (),
+        "cutoffs": learn_cutoffs(x.step for x in exs),
         "collect": _collect_rule(exs),
         "chain": _chain_rule(exs),
         "owner": _owner_rule(episodes, exs),

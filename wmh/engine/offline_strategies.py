@@ -17,6 +17,7 @@ from wmh.core.jsonutil import canonical
 from wmh.core.types import Observation
 from wmh.engine.offline_chain import ChainObjects, ChainRule, compose
 from wmh.engine.offline_config import OfflineConfig
+from wmh.engine.offline_cutoff import applies, render
 from wmh.engine.offline_json import (
     FORMATTERS,
     Json,
@@ -200,6 +201,17 @@ def limit(q: Query) -> Observation | None:
             return Observation(content=rule.template.replace("{value}", over), is_error=True, source="limit")
         if applies:
             q.within.add(rule.template)
+    return None
+
+
+def cutoff(q: Query) -> Observation | None:
+    """The answer every train call dated in the past (``offline_cutoff.clock``) got, with this call's values."""
+    for rule in q.knowledge.cutoffs:
+        if rule.calls < q.cfg.min_support:
+            continue
+        holder = applies(rule, q.args, q.engine.clock(q.cfg.min_support))
+        if holder is not None:
+            return Observation(content=render(rule, holder), is_error=rule.is_error, source="cutoff")
     return None
 
 
@@ -633,6 +645,7 @@ STRATEGY_FUNCTIONS: dict[str, Strategy] = {
     "shape_error": shape_error,
     "state_error": state_error,
     "limit": limit,
+    "cutoff": cutoff,
     "numeric_check": numeric_check,
     "template": template,
     "collect": collect,

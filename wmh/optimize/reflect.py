@@ -50,6 +50,7 @@ SOURCE_STRATEGIES: dict[str, tuple[str, ...]] = {
     "constant": ("constant",),
     "sticky-error": ("sticky_error",),
     "limit": ("limit",),
+    "cutoff": ("cutoff",),
     "error": ("novel_error", "shape_error", "state_error"),  # both answer with the tool's learned error
     "patch": ("template",),
     "template": ("template",),
