@@ -17,6 +17,8 @@ from pydantic import JsonValue
 
 from wmh.core.types import Action, ActionKind, Observation, ToolDef
 
+SCHEMA_SOURCE = "schema"  # the source of a refusal: the environment never saw the call
+
 
 class ArgumentCheck:
     """Validators for the tools whose recorded parameters are a usable JSON Schema."""
@@ -49,7 +51,7 @@ class ArgumentCheck:
             return None
         where = ".".join(str(p) for p in error.absolute_path)
         text = f"Error: invalid arguments for {action.name}: {where + ': ' if where else ''}{error.message}"
-        return Observation(content=text, is_error=True, source="schema")
+        return Observation(content=text, is_error=True, source=SCHEMA_SOURCE)
 
 
 Check = Callable[[JsonValue], bool]

@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 
 from wmh.core.jsonutil import canonical
 from wmh.core.types import Action, Observation, SessionState
+from wmh.engine.arguments import SCHEMA_SOURCE
+from wmh.engine.faults import FAULT_SOURCE
 from wmh.engine.offline_json import Json, as_dict, parsed, scalar, strings
+
+_NOT_SEEN = frozenset({SCHEMA_SOURCE, FAULT_SOURCE})
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,12 @@ class SessionView:
 
     @classmethod
     def of(cls, state: SessionState) -> SessionView:
+        """The session's tool calls, less those the environment never saw: calls refused for not fitting
+        the tool's schema, and injected faults (an overlay on the environment, not its behaviour)."""
         calls = [
             Call(t.action.name, dict(t.action.arguments), canonical(t.action.arguments), t.observation)
             for t in state.history
-            if t.action.name
+            if t.action.name and t.observation.source not in _NOT_SEEN
         ]
         return cls(task=state.task, calls=calls)
 
