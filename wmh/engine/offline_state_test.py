@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import JsonValue
+
 from wmh.core.types import Episode, Observation, SessionState, Turn
 from wmh.engine.arguments import SCHEMA_SOURCE
 from wmh.engine.faults import FAULT_SOURCE
@@ -10,7 +12,7 @@ from wmh.engine.offline_state import SessionView
 from wmh.engine.offline_test import act, order, step
 
 
-def turn(name: str, content: str, source: str, **arguments: object) -> Turn:
+def turn(name: str, content: str, source: str, **arguments: JsonValue) -> Turn:
     return Turn(
         action=act(name, **arguments), observation=Observation(content=content, is_error=True, source=source)
     )
