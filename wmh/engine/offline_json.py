@@ -212,10 +212,14 @@ def _eval(node: ast.AST) -> float | int:
     raise ValueError("not arithmetic")
 
 
+# How a tool writes a computed number, most faithful first: among formats that fit train equally well,
+# the earliest wins ("g" keeps six digits, so it comes last: it agrees with the others on small numbers).
 FORMATTERS = {
     "round2": lambda x: str(round(float(x), 2)),
+    "round2_int": lambda x: str(round(x, 2)),  # Python's own: an int stays an int
+    "int_or_round2": lambda x: str(int(x)) if float(x).is_integer() else str(round(float(x), 2)),
     "repr": lambda x: repr(x),
     "float": lambda x: repr(float(x)),
     "g": lambda x: format(x, "g"),
-    "int_or_round2": lambda x: str(int(x)) if float(x).is_integer() else str(round(float(x), 2)),
 }
+FORMAT_RANK = {name: i for i, name in enumerate(FORMATTERS)}

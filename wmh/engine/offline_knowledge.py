@@ -42,6 +42,7 @@ from wmh.engine.offline_chain import ChainRule, chain_rule
 from wmh.engine.offline_cutoff import CutoffRule, learn_cutoffs
 from wmh.engine.offline_effects import EffectRule, learn_effects, same_after_effects
 from wmh.engine.offline_json import (
+    FORMAT_RANK,
     FORMATTERS,
     Json,
     as_dict,
@@ -744,7 +745,7 @@ def _function_rule(exs: Sequence[_Ex]) -> FunctionRule | None:
                     hits[name] += 1
         if not hits:
             continue
-        fmt, n = min(hits.items(), key=lambda kv: (-kv[1], kv[0]))
+        fmt, n = min(hits.items(), key=lambda kv: (-kv[1], FORMAT_RANK[kv[0]]))
         fail_text, fail_rate, unevaluated = _fails(exs, arg)
         rule = FunctionRule(
             arg=arg,

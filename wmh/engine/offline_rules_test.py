@@ -376,3 +376,49 @@ def test_a_kept_item_is_repriced_when_the_call_changes_what_its_price_depends_on
 
     assert priced("economy") == [111]  # same cabin: the price paid stays
     assert priced("first") == [777]  # new cabin: the search's price for it
+
+
+def test_a_write_repeated_in_a_session_meets_the_object_it_changed() -> None:
+    """Cancelling twice: the second call finds the booking cancelled (train never repeated a cancel), while
+    a failed call, repeated, fails again."""
+    eps = []
+    for i in range(10):
+        bid, status = f"B{i}", "cancelled" if i < 3 else "open"
+        done = (
+            "Error: booking is already cancelled"
+            if status == "cancelled"
+            else json.dumps({**_booking(bid, "cancelled")})
+        )
+        steps = (
+            step("get_booking", _booking(bid, status), booking_id=bid),
+            step("cancel", done, status == "cancelled", booking_id=bid),
+        )
+        eps.append(Episode(trace_id=f"t{i}", task=f"cancel {bid}", steps=steps))
+    engine = fit_offline(eps)
+    read = step("get_booking", _booking("B5", "open"), booking_id="B5")
+    first = engine.answer(session(read), act("cancel", booking_id="B5"))
+    assert not first.is_error and json.loads(first.content)["status"] == "cancelled"
+    cancelled = step("cancel", json.loads(first.content), booking_id="B5")
+    again = engine.answer(session(read, cancelled), act("cancel", booking_id="B5"))
+    assert (again.content, again.is_error) == ("Error: booking is already cancelled", True)
+    refused = step("cancel", "Error: booking is already cancelled", True, booking_id="B1")
+    retry = engine.answer(session(refused), act("cancel", booking_id="B1"))
+    assert (retry.content, retry.source) == ("Error: booking is already cancelled", "session")
+
+
+def test_a_computed_number_keeps_its_digits_when_train_fits_several_formats() -> None:
+    """Small results fit "g" and Python's own str(round(x, 2)) alike; a big one must not lose digits."""
+    answers = {
+        "2 + 3": "5",
+        "7 * 6": "42",
+        "10 / 4": "2.5",
+        "1.5 * 3": "4.5",
+        "9 - 12": "-3",
+        "100 / 8": "12.5",
+    }
+    eps = [
+        Episode(trace_id=f"c{i}", task="sum", steps=(step("calc", answer, expression=e),))
+        for i, (e, answer) in enumerate(answers.items())
+    ]
+    obs = fit_offline(eps).answer(SessionState(id="s"), act("calc", expression="123456 * 789"))
+    assert (obs.content, obs.source) == ("97406784", "function")

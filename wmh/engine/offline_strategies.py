@@ -145,13 +145,31 @@ def derive(q: Query) -> Observation | None:
 
 
 def session(q: Query) -> Observation | None:
-    if q.knowledge.repeat_consistency < q.cfg.repeat_min_consistency:
+    if q.knowledge.repeat_consistency < q.cfg.repeat_min_consistency or _repeated_write(q):
         return None
     earlier = q.view.repeat(q.tool, q.cargs)
     return earlier.model_copy(update={"source": "session"}) if earlier is not None else None
 
 
+def _repeated_write(q: Query) -> bool:
+    """A write (a tool that patches the object it names) this session already made with success, for a
+    tool whose repeats train never showed: the object has changed since, so neither that success nor a
+    recorded one (made on the unchanged object) is the answer; a failure, though, repeats."""
+    k = q.knowledge
+    if k.repeat_support >= q.cfg.min_support:
+        return False
+    earlier = q.view.repeat(q.tool, q.cargs)
+    if earlier is None or earlier.is_error:
+        return False
+    return any(
+        t.base_arg and t.accuracy >= q.cfg.template_min_accuracy and t.support >= q.cfg.min_support
+        for t in k.templates
+    )
+
+
 def replay(q: Query) -> Observation | None:
+    if _repeated_write(q):
+        return None
     rec = q.engine.replay_record(q)
     if rec is None:
         return None
