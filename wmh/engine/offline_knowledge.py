@@ -355,6 +355,7 @@ def learn(episodes: Sequence[Episode], group_by: str | None = None) -> dict[str,
     by_tool = _by_tool(episodes)
     links = _entity_links(episodes)
     novelty = _Novelty(episodes, group_by)
+    kinds = _kinds(by_tool)
     out = {}
     for tool in sorted(everything):
         all_exs, exs = everything[tool], by_tool.get(tool, [])
@@ -374,8 +375,43 @@ def learn(episodes: Sequence[Episode], group_by: str | None = None) -> dict[str,
             common_share=share,
         )
         if exs:
-            out[tool] = out[tool].model_copy(update=_rules(tool, episodes, exs, links, novelty))
+            out[tool] = out[tool].model_copy(update=_rules(tool, episodes, exs, links, novelty, kinds))
     return out
+
+
+KIND_MIN_SIMILARITY = 0.8  # Jaccard of two tools' answer key sets for their objects to be of one kind
+
+
+def _kinds(by_tool: dict[str, list[_Ex]]) -> dict[str, frozenset[str]]:
+    """Per tool, the fields of the object it answers with: the most common key set of its successful JSON
+    object answers, when at least half of them have it."""
+    out = {}
+    for tool, exs in by_tool.items():
+        sets = Counter(
+            frozenset(obj)
+            for x in exs
+            if not x.step.observation.is_error and (obj := as_dict(x.step.observation.content))
+        )
+        if sets:
+            fields, n = sets.most_common(1)[0]
+            if n * 2 >= sum(sets.values()):
+                out[tool] = fields
+    return out
+
+
+def _alike(sources: Sequence[str], key: str, kinds: dict[str, frozenset[str]]) -> list[str]:
+    """``sources`` and every other tool answering objects of the same kind as one of them, ``key`` among
+    their fields: a write that answers the whole object it made or changed (a booking, a passenger
+    change) is a source for later reads even where train never read after it."""
+    mine = [kinds[t] for t in sources if t in kinds]
+    alike = [
+        t
+        for t, fields in kinds.items()
+        if t not in sources
+        and key in fields
+        and any(len(fields & m) >= KIND_MIN_SIMILARITY * len(fields | m) for m in mine)
+    ]
+    return sorted([*sources, *alike])
 
 
 def _by_tool(episodes: Sequence[Episode]) -> dict[str, list[_Ex]]:
@@ -393,6 +429,7 @@ def _rules(
     exs: Sequence[_Ex],
     links: dict[str, list[_Link | _Ex]],
     novelty: _Novelty,
+    kinds: dict[str, frozenset[str]],
 ) -> dict[str, object]:
     effects = learn_effects(episodes, ((x.ep, x.pos, x.step) for x in exs))
     consistency, support = _repeats(episodes, tool, effects)
@@ -403,7 +440,7 @@ def _rules(
         "repeat_consistency": consistency,
         "repeat_support": support,
         "function": _function_rule(exs),
-        "derive": _derive_rules(links.get(tool, [])),
+        "derive": _derive_rules(links.get(tool, []), kinds),
         "templates": _templates(episodes, exs, links.get(tool, [])),
         "novel_errors": novelty.rules(exs),
         "sticky_errors": _sticky_rules(episodes, tool) if fails else (),
@@ -837,7 +874,7 @@ def canonical_answer(step: Step) -> str | None:
     return canonical(obj) if obj is not None else None
 
 
-def _derive_rules(items: Sequence[_Link | _Ex]) -> tuple[DeriveRule, ...]:
+def _derive_rules(items: Sequence[_Link | _Ex], kinds: dict[str, frozenset[str]]) -> tuple[DeriveRule, ...]:
     opp: Counter[tuple[str, str, str]] = Counter()
     hit: Counter[tuple[str, str, str]] = Counter()
     for link in items:
@@ -852,11 +889,9 @@ def _derive_rules(items: Sequence[_Link | _Ex]) -> tuple[DeriveRule, ...]:
         n = sum(opp[(arg, key, t)] for t in sources)
         h = sum(hit[(arg, key, t)] for t in sources)
         if h:
-            rules.append(
-                DeriveRule(
-                    arg=arg, key=key, sources=tuple(sources), precision=h / (n + SHARE_PRIOR), support=h
-                )
-            )
+            precision = h / (n + SHARE_PRIOR)
+            sources = _alike(sources, key, kinds)
+            rules.append(DeriveRule(arg=arg, key=key, sources=tuple(sources), precision=precision, support=h))
     rules.sort(key=lambda r: (-r.precision, -r.support, r.arg, r.key))
     return tuple(rules[:3])
 

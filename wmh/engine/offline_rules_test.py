@@ -422,3 +422,26 @@ def test_a_computed_number_keeps_its_digits_when_train_fits_several_formats() ->
     ]
     obs = fit_offline(eps).answer(SessionState(id="s"), act("calc", expression="123456 * 789"))
     assert (obs.content, obs.source) == ("97406784", "function")
+
+
+def test_a_read_after_a_write_of_the_same_kind_of_object_returns_what_the_write_answered() -> None:
+    """Train reads a booking after renaming it, never after creating one; a created booking (answered
+    whole, like a read) is still what a later read of its id returns."""
+    eps = []
+    for i in range(6):
+        bid = f"B{i}"
+        renamed = {**_booking(bid, "open"), "title": f"n{i}"}
+        made = {**_booking(f"N{i}", "open"), "title": f"new{i}"}
+        steps = (
+            step("get_booking", {**_booking(bid, "open"), "title": "old"}, booking_id=bid),
+            step("rename", renamed, booking_id=bid, title=f"n{i}"),
+            step("get_booking", renamed, booking_id=bid),
+            step("create", made, title=f"new{i}"),
+        )
+        eps.append(Episode(trace_id=f"t{i}", task=f"rename {bid}", steps=steps))
+    engine = fit_offline(eps)
+    (rule,) = engine.knowledge["get_booking"].derive
+    assert rule.sources == ("create", "get_booking", "rename")
+    made = step("create", {**_booking("N77", "open"), "title": "fresh"}, title="fresh")
+    obs = engine.answer(session(made), act("get_booking", booking_id="N77"))
+    assert (json.loads(obs.content), obs.source) == ({**_booking("N77", "open"), "title": "fresh"}, "derived")
