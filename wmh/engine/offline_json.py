@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import math
 import operator
 import re
@@ -223,3 +224,21 @@ FORMATTERS = {
     "g": lambda x: format(x, "g"),
 }
 FORMAT_RANK = {name: i for i, name in enumerate(FORMATTERS)}
+
+
+def like_shape(value: str, seed: str) -> str:
+    """A string of ``value``'s shape (each upper-case letter, lower-case letter and digit replaced by one
+    of its class, other characters kept), chosen by ``seed``: the same seed, the same string."""
+    digest = hashlib.blake2b(seed.encode(), digest_size=64).digest()
+    out = []
+    for i, c in enumerate(value):
+        pick = digest[i % len(digest)] + i // len(digest)
+        if c.isascii() and c.isupper():
+            out.append(chr(ord("A") + pick % 26))
+        elif c.isascii() and c.islower():
+            out.append(chr(ord("a") + pick % 26))
+        elif c.isascii() and c.isdigit():
+            out.append(chr(ord("0") + pick % 10))
+        else:
+            out.append(c)
+    return "".join(out)

@@ -445,3 +445,25 @@ def test_a_read_after_a_write_of_the_same_kind_of_object_returns_what_the_write_
     made = step("create", {**_booking("N77", "open"), "title": "fresh"}, title="fresh")
     obs = engine.answer(session(made), act("get_booking", booking_id="N77"))
     assert (json.loads(obs.content), obs.source) == ({**_booking("N77", "open"), "title": "fresh"}, "derived")
+
+
+def test_a_second_creation_in_a_session_gets_a_new_id_of_the_same_shape() -> None:
+    """Every recorded booking got id "HAT9X2" (a seeded environment, one booking per session): the first
+    booking of a session keeps it, a second one gets a fresh id of that shape, and reads tell them apart."""
+    eps = [
+        Episode(
+            trace_id=f"t{i}",
+            task="book",
+            steps=(step("create", {"booking_id": "HAT9X2", "status": "open", "seats": i}, seats=i),),
+        )
+        for i in range(1, 6)
+    ]
+    engine = fit_offline(eps)
+    first = engine.answer(SessionState(id="s"), act("create", seats=30))
+    assert json.loads(first.content)["booking_id"] == "HAT9X2"
+    made = step("create", json.loads(first.content), seats=30)
+    second = engine.answer(session(made), act("create", seats=40))
+    new_id = json.loads(second.content)["booking_id"]
+    assert new_id != "HAT9X2" and len(new_id) == 6 and new_id[:3].isalpha() and new_id[3].isdigit()
+    again = engine.answer(session(made), act("create", seats=40))
+    assert again.content == second.content  # deterministic

@@ -23,6 +23,7 @@ from wmh.engine.offline_json import (
     Json,
     as_dict,
     dumps,
+    like_shape,
     parsed,
     safe_eval,
     substitute,
@@ -359,6 +360,16 @@ def _build(q: Query, rule: TemplateRule, base: dict[str, Json] | None) -> Observ
     return Observation(content=dumps(out, like=like), source="patch" if base is not None else "template")
 
 
+def _fresh(q: Query, op: KeyOp) -> Json:
+    """A created object's constant field, unless an object of this session already holds that value
+    under that key: then a new value of the same shape (two bookings never share an id)."""
+    value, n = op.value, 0
+    while isinstance(value, str) and value and q.view.latest_entity(op.key, value, None) is not None:
+        n += 1
+        value = like_shape(op.value, f"{q.cargs}|{len(q.view.calls)}|{n}")
+    return value
+
+
 def _key_value(
     q: Query, op: KeyOp, base: dict[str, Json] | None, neighbor: dict[str, Json], built: dict[str, Json]
 ) -> tuple[bool, Json]:
@@ -369,7 +380,7 @@ def _key_value(
         if op.op == "arg" and op.arg in q.args:
             return True, q.args[op.arg]
         if op.op == "const":
-            return True, op.value
+            return True, _fresh(q, op) if base is None else op.value
         old = base.get(op.key) if base is not None else None
         if op.op == "append" and isinstance(old, list) and op.when_arg:
             given = q.args.get(op.when_arg)
