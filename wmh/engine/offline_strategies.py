@@ -363,10 +363,13 @@ def _build(q: Query, rule: TemplateRule, base: dict[str, Json] | None) -> Observ
 def _fresh(q: Query, op: KeyOp) -> Json:
     """A created object's constant field, unless an object of this session already holds that value
     under that key: then a new value of the same shape (two bookings never share an id)."""
-    value, n = op.value, 0
-    while isinstance(value, str) and value and q.view.latest_entity(op.key, value, None) is not None:
+    recorded = op.value
+    if not isinstance(recorded, str) or not recorded:
+        return recorded
+    value, n = recorded, 0
+    while q.view.latest_entity(op.key, value, None) is not None:
         n += 1
-        value = like_shape(op.value, f"{q.cargs}|{len(q.view.calls)}|{n}")
+        value = like_shape(recorded, f"{q.cargs}|{len(q.view.calls)}|{n}")
     return value
 
 
