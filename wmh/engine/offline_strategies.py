@@ -367,7 +367,7 @@ def _fresh(q: Query, op: KeyOp) -> Json:
     if not isinstance(recorded, str) or not recorded:
         return recorded
     value, n = recorded, 0
-    while q.view.latest_entity(op.key, value, None) is not None:
+    while n < 20 and q.view.latest_entity(op.key, value, None) is not None:  # a shape of no letter repeats
         n += 1
         value = like_shape(recorded, f"{q.cargs}|{len(q.view.calls)}|{n}")
     return value
