@@ -1,13 +1,17 @@
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from wmh.core.errors import SimulatorError, UserInputError
-from wmh.core.types import Action, Episode, Observation, SessionState
+from wmh.core.types import Action, ActionKind, Episode, Observation, SessionState, Turn
 from wmh.serve.app import ServeConfig, create_app
 from wmh.serve.conftest import make_app
 from wmh.serve.registry import StaticModel, StaticSource
+from wmh.sessions.sqlite import SqliteDatabase
 
 BASE = "http://127.0.0.1:8000"
 
@@ -79,6 +83,20 @@ def test_trace_is_otlp_json(client: TestClient) -> None:
             422,
             "invalid_request",
         ),
+        (
+            "post",
+            "/world_models/m/sessions",
+            {"faults": {"rules": [{"latency_ms": 60_001}]}},
+            422,
+            "invalid_request",
+        ),
+        (
+            "post",
+            "/world_models/m/sessions",
+            {"faults": {"rules": [{"latency_ms": 40_000}, {"latency_ms": 40_000}]}},
+            422,
+            "invalid_request",
+        ),
         ("get", "/nowhere", None, 404, "not_found"),
         ("put", "/world_models", None, 405, "method_not_allowed"),
     ],
@@ -97,12 +115,90 @@ def test_bad_actions(client: TestClient) -> None:
     assert (r.status_code, r.json()["error"]) == (422, "invalid_action")
     r = client.post(
         f"/world_models/m/sessions/{sid}/step",
-        content=b"{not json",
+        content=b'{"kind": ',
         headers={"content-type": "application/json"},
     )
-    assert r.status_code == 422 and r.json()["error"] == "invalid_request"
+    assert (r.status_code, r.json()["error"]) == (400, "invalid_json")
+    assert (
+        r.json()["detail"].startswith("request body is not valid JSON")
+        and "character 9" in r.json()["detail"]
+    )
     r = client.post(f"/world_models/m/sessions/{sid}/step", json={"kind": "dance"})
     assert r.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"kind": "message", "content": "\\ud800"}',
+        b'{"kind": "tool_call", "name": "get\\udfff"}',
+        b'{"kind": "tool_call", "name": "get_user", "arguments": {"\\ud800": 1}}',
+        b'{"kind": "tool_call", "name": "get_user", "arguments": {"id": ["\\ud800"]}}',
+        b'{"kind": "tool_call", "name": "get_user", "arguments": ' + b'{"a": ' * 65 + b"1" + b"}" * 66,
+    ],
+)
+def test_actions_the_store_cannot_keep_are_refused(client: TestClient, body: bytes) -> None:
+    sid = client.post("/world_models/m/sessions", json={}).json()["id"]
+    r = client.post(
+        f"/world_models/m/sessions/{sid}/step", content=body, headers={"content-type": "application/json"}
+    )
+    assert (r.status_code, r.json()["error"]) == (422, "invalid_action"), r.text
+    assert len(r.json()["detail"]) < 200
+    assert client.get(f"/world_models/m/sessions/{sid}").json()["history"] == []
+
+
+def nested(depth: int) -> dict:
+    value: dict = {"leaf": 1}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+def test_deepest_arguments_read_back_after_restart(tmp_path: Path, source: StaticSource) -> None:
+    with TestClient(make_app(tmp_path, source), base_url=BASE) as c:
+        sid = c.post("/world_models/m/sessions", json={}).json()["id"]
+        r = c.post(f"/world_models/m/sessions/{sid}/step", json=call("get_user", **nested(64)))
+        assert r.status_code == 200, r.text
+    with TestClient(make_app(tmp_path, source), base_url=BASE) as c:  # a new server reads the store
+        assert c.get(f"/world_models/m/sessions/{sid}").json()["usage"]["steps"] == 1
+
+
+def test_an_unreadable_session_is_left_out_of_the_listing(tmp_path: Path, source: StaticSource) -> None:
+    db = SqliteDatabase(tmp_path / "sessions.db")
+    action = Action(kind=ActionKind.TOOL_CALL, name="get_user", arguments=nested(200))
+    turn = Turn(action=action, observation=Observation(content="x"))
+    db.store("m").put(SessionState(id="deep", model="m", history=(turn,)))
+    db.store("m").put(SessionState(id="fine", model="m"))
+    db.close()
+    with TestClient(make_app(tmp_path, source), base_url=BASE, raise_server_exceptions=False) as c:
+        r = c.get("/world_models/m/sessions")
+        assert r.status_code == 200 and [s["id"] for s in r.json()["sessions"]] == ["fine"]
+
+
+@pytest.mark.parametrize(
+    ("content", "headers"),
+    [
+        (b'{"task": "t"}', {"content-type": "text/plain"}),
+        (b"task=t", {"content-type": "application/x-www-form-urlencoded"}),
+        (b'{"task": "t"}', {}),
+    ],
+)
+def test_bodies_must_be_json(client: TestClient, content: bytes, headers: dict[str, str]) -> None:
+    r = client.post("/world_models/m/sessions", content=content, headers=headers)
+    assert (r.status_code, r.json()["error"]) == (415, "unsupported_media_type"), r.text
+    assert "application/json" in r.json()["detail"]
+    sid = client.post("/world_models/m/sessions").json()["id"]
+    r = client.post(f"/world_models/m/sessions/{sid}/step", content=content, headers=headers)
+    assert r.status_code == 415
+    headers = {"content-type": "application/json; charset=utf-8"}
+    r = client.post("/world_models/m/sessions", content=b'{"task": "t"}', headers=headers)
+    assert r.status_code == 201
+
+
+def test_no_body_creates_a_default_session(client: TestClient) -> None:
+    r = client.post("/world_models/m/sessions")
+    assert r.status_code == 201, r.text
+    assert (r.json()["task"], r.json()["seed"], r.json()["faults"]["rules"]) == ("", 0, [])
 
 
 def test_body_limit(tmp_path: Path, source: StaticSource) -> None:
@@ -132,6 +228,9 @@ def test_token_required_off_loopback(
         assert (r.status_code, r.json()["error"]) == (401, "unauthorized")
         assert c.get("/world_models", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert c.get("/world_models", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert c.get("/world_models", headers={"Authorization": "bearer s3cret"}).status_code == 200
+        assert c.get("/world_models", headers={"Authorization": "Basic s3cret"}).status_code == 401
+        assert c.get("/world_models", headers={"Authorization": "s3cret"}).status_code == 401
         assert c.post("/world_models/m/mcp", json={}).status_code == 401
 
 
@@ -192,3 +291,39 @@ def test_sessions_survive_restart(tmp_path: Path, source: StaticSource) -> None:
         state = c.get(f"/world_models/m/sessions/{sid}").json()
         assert state["task"] == "keep me" and state["faults"]["seed"] == 3 and len(state["history"]) == 1
         assert c.post(f"/world_models/m/sessions/{sid}/step", json=call("ping")).json()["step"] == 2
+
+
+def test_fault_latency_holds_no_lock_and_no_thread(tmp_path: Path, source: StaticSource) -> None:
+    """A step asleep on injected latency blocks neither /healthz nor the next step of its session, even
+    with one worker thread in all."""
+    app = make_app(tmp_path, source)
+    plan = {"rules": [{"tool": "ping", "latency_ms": 5000}]}
+
+    async def main() -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 1
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as c:
+            sid = (await c.post("/world_models/m/sessions", json={"faults": plan})).json()["id"]
+            slow: list[httpx.Response] = []
+
+            async def sleepy() -> None:
+                slow.append(await c.post(f"/world_models/m/sessions/{sid}/step", json=call("ping")))
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(sleepy)
+                await anyio.sleep(0.2)
+                assert (await c.get("/healthz")).status_code == 200
+                r = await c.post(f"/world_models/m/sessions/{sid}/step", json=call("get_user", id="u1"))
+                assert r.status_code == 200 and r.json()["step"] == 1
+                assert not slow  # the ping still sleeps
+                tg.cancel_scope.cancel()
+
+    try:
+        anyio.run(main)
+    finally:
+        app.state.backend.close()
+
+
+def test_elapsed_time_counts_injected_latency(client: TestClient) -> None:
+    plan = {"rules": [{"tool": "ping", "latency_ms": 50}]}
+    sid = client.post("/world_models/m/sessions", json={"faults": plan}).json()["id"]
+    assert client.post(f"/world_models/m/sessions/{sid}/step", json=call("ping")).json()["elapsed_ms"] >= 50

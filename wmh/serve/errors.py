@@ -1,9 +1,11 @@
 """Errors as JSON ``{error, detail}``: the caller's mistakes are 4xx, ours 5xx, internals never leak.
 
-InvalidNameError    400 invalid_name       NotFoundError      404 not_found
-InvalidActionError  422 invalid_action     RequestValidation  422 invalid_request
-other UserInputError 400 bad_request       SimulatorError     502 engine_failed
-ModelFormatError    500 model_unreadable   anything else      500 internal (logged)
+InvalidNameError     400 invalid_name        NotFoundError       404 not_found
+InvalidActionError   422 invalid_action      RequestValidation   422 invalid_request
+other UserInputError 400 bad_request         body not JSON       400 invalid_json
+MediaTypeError       415 unsupported_media_type
+TooLargeError        413 body_too_large      SimulatorError      502 engine_failed
+ModelFormatError     500 model_unreadable    anything else       500 internal (logged)
 """
 
 from __future__ import annotations
@@ -27,9 +29,20 @@ from wmh.core.errors import (
 
 log = logging.getLogger("wmh.serve")
 
+
+class MediaTypeError(UserInputError):
+    """A body in a content type the route does not read."""
+
+
+class TooLargeError(UserInputError):
+    """A body over the server's limit (after decompression, where it was compressed)."""
+
+
 _WMH: tuple[tuple[type[WmhError], int, str], ...] = (
     (InvalidNameError, 400, "invalid_name"),
     (InvalidActionError, 422, "invalid_action"),
+    (MediaTypeError, 415, "unsupported_media_type"),
+    (TooLargeError, 413, "body_too_large"),
     (UserInputError, 400, "bad_request"),
     (NotFoundError, 404, "not_found"),
     (ModelFormatError, 500, "model_unreadable"),
@@ -66,13 +79,29 @@ async def _wmh_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(status, code, str(exc))
 
 
+MAX_WHERE = 80
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if errors and errors[0].get("type") == "json_invalid":
+        return _json_error(errors[0])
     parts = []
-    for err in exc.errors()[:3]:
+    for err in errors[:3]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        if len(where) > MAX_WHERE:
+            where = "..." + where[-MAX_WHERE:]
         parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid")))
     return error_response(422, "invalid_request", "; ".join(parts) or "invalid request")
+
+
+def _json_error(err: dict) -> JSONResponse:
+    """A body that is not JSON: 400, saying where the parser stopped."""
+    loc = err.get("loc", ())
+    why = (err.get("ctx") or {}).get("error", "invalid JSON")
+    at = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
+    return error_response(400, "invalid_json", f"request body is not valid JSON: {why}{at}")
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -21,6 +21,7 @@ import wmh
 from wmh.core.errors import NotFoundError, WmhError
 from wmh.core.types import Action, ActionKind
 from wmh.serve.registry import LoadedModel
+from wmh.serve.steps import take_step
 
 log = logging.getLogger("wmh.serve.mcp")
 
@@ -56,12 +57,9 @@ def build_server(target: Target, name: str = "wmh") -> Server[Any]:
         model, session_id = await target(ctx)
         action = Action(kind=ActionKind.TOOL_CALL, name=params.name, arguments=params.arguments or {})
 
-        def run():
-            ensure_session(model, session_id)
-            return model.wm.step(session_id, action)
-
         try:
-            obs = await anyio.to_thread.run_sync(run)
+            await anyio.to_thread.run_sync(ensure_session, model, session_id)
+            obs = (await take_step(model.wm, session_id, action)).history[-1].observation
         except WmhError as exc:  # a bad call or a failed engine is the tool's error, for the agent to read
             return types.CallToolResult(content=[types.TextContent(text=str(exc))], is_error=True)
         except Exception:

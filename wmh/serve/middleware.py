@@ -19,17 +19,17 @@ async def _send_error(send: Send, status: int, error: str, detail: str, extra: l
 
 
 class TokenAuth:
-    """Require ``Authorization: Bearer <token>`` on everything but /healthz."""
+    """Require ``Authorization: Bearer <token>`` (the scheme in any case) on everything but /healthz."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode()
+        self.expected = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             return await self.app(scope, receive, send)
-        given = dict(scope["headers"]).get(b"authorization", b"")
-        if not hmac.compare_digest(given, self.expected):
+        scheme, _, given = dict(scope["headers"]).get(b"authorization", b"").partition(b" ")
+        if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(), self.expected):
             detail = "missing or wrong bearer token; send Authorization: Bearer $WMH_API_TOKEN"
             return await _send_error(send, 401, "unauthorized", detail, [(b"www-authenticate", b"Bearer")])
         await self.app(scope, receive, send)

@@ -9,9 +9,9 @@ field by field instead of ``json_format``, which would write the ids in base64.
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import os
+import re
 import threading
 import time
 import zlib
@@ -24,6 +24,9 @@ from pydantic import JsonValue
 
 from wmh.core.errors import UserInputError
 from wmh.core.types import ActionKind, SessionState
+from wmh.ingest.otlp import describe, json_span
+from wmh.ingest.spans import InexactIdError
+from wmh.serve.errors import MediaTypeError, TooLargeError
 
 COLLECTED = "collected"
 HEX_FIELDS = frozenset({"trace_id", "span_id", "parent_span_id"})
@@ -51,36 +54,53 @@ def collected_files(root: str | os.PathLike[str]) -> list[Path]:
 # ---- receiving ------------------------------------------------------------------------------------
 
 
-def decode_body(body: bytes, content_type: str, encoding: str) -> dict[str, JsonValue]:
-    """One OTLP/HTTP trace export as an OTLP JSON dict; a UserInputError for what cannot be read."""
-    body = _decompress(body, encoding.strip().lower())
+PROTOBUF = "application/x-protobuf"
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+def decode_body(body: bytes, content_type: str, encoding: str, limit: int) -> dict[str, JsonValue]:
+    """One OTLP/HTTP trace export as an OTLP JSON dict, refusing more than ``limit`` bytes decompressed.
+
+    A UserInputError for what cannot be read (MediaTypeError, TooLargeError for those two cases).
+    """
     kind = content_type.split(";")[0].strip().lower()
-    if kind == "application/x-protobuf":
+    if kind not in (PROTOBUF, "application/json", ""):
+        raise MediaTypeError(f"unsupported content type {kind!r}: send {PROTOBUF} or application/json")
+    body = _decompress(body, encoding.strip().lower(), limit)
+    if kind == PROTOBUF:
         return protobuf_to_json(body)
-    if kind in ("application/json", ""):
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise UserInputError(f"OTLP JSON body is not JSON: {exc}") from exc
-        if not isinstance(data, dict):
-            raise UserInputError("OTLP JSON body must be an ExportTraceServiceRequest object")
-        return data
-    raise UserInputError(
-        f"unsupported content type {kind!r}: send application/x-protobuf or application/json"
-    )
-
-
-def _decompress(body: bytes, encoding: str) -> bytes:
     try:
-        if encoding == "gzip":
-            return gzip.decompress(body)
-        if encoding == "deflate":
-            return zlib.decompress(body)
-    except (OSError, zlib.error, EOFError) as exc:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise UserInputError(f"OTLP JSON body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise UserInputError("OTLP JSON body must be an ExportTraceServiceRequest object")
+    return data
+
+
+def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in _WBITS:
+        raise UserInputError(f"unsupported content encoding {encoding!r}: use gzip, deflate or none")
+    try:
+        return _inflate(body, _WBITS[encoding], limit)
+    except zlib.error as exc:
         raise UserInputError(f"body is not valid {encoding}: {exc}") from exc
-    if encoding not in ("", "identity"):
-        raise UserInputError(f"unsupported content encoding {encoding!r}: use gzip or none")
-    return body
+
+
+def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
+    """Every gzip member (or the one zlib stream) of ``data``, never holding more than ``limit`` + 1 bytes."""
+    out = bytearray()
+    while data:
+        stream = zlib.decompressobj(wbits)
+        out += stream.decompress(data, limit + 1 - len(out))
+        if len(out) > limit:
+            raise TooLargeError(f"body over {limit} bytes once decompressed; export smaller batches")
+        if not stream.eof:
+            raise zlib.error("incomplete or truncated stream")
+        data = stream.unused_data if wbits == _WBITS["gzip"] else b""
+    return bytes(out)
 
 
 def protobuf_to_json(body: bytes) -> dict[str, JsonValue]:
@@ -137,15 +157,73 @@ class TraceSink:
 
 
 def span_count(request: dict[str, JsonValue]) -> int:
-    n = 0
+    return sum(len(spans) for spans in _span_lists(request))
+
+
+def _span_lists(request: dict[str, JsonValue]) -> list[list[JsonValue]]:
+    """The ``spans`` lists of the request's scopes (the lists themselves, to filter in place)."""
+    out: list[list[JsonValue]] = []
     for rs in _list(request.get("resourceSpans")):
         for ss in _list(rs.get("scopeSpans") if isinstance(rs, dict) else None):
-            n += len(_list(ss.get("spans") if isinstance(ss, dict) else None))
-    return n
+            spans = ss.get("spans") if isinstance(ss, dict) else None
+            if isinstance(spans, list):
+                out.append(spans)
+    return out
 
 
 def _list(value: JsonValue) -> list[JsonValue]:
     return value if isinstance(value, list) else []
+
+
+def span_problem(span: JsonValue) -> str | None:
+    """Why an OTLP JSON span is not one ``wmh build`` can read (``wmh.ingest.otlp.json_span``: hex,
+    base64 or integer ids, a trace and a span id), or None."""
+    if not isinstance(span, dict):
+        return f"a span must be an object, not {type(span).__name__}"
+    try:
+        read = json_span(span, {}, 0)
+    except InexactIdError:
+        return None  # a decimal id past 64 bits: build re-reads such a line exactly
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        return describe(err)
+    for key, value, digits in (("traceId", read.trace_id, 32), ("spanId", read.span_id, 16)):
+        if len(value) != digits or not _HEX.fullmatch(value):
+            return f"{key} must be {digits // 2} bytes (hex, base64 or an integer), got {span.get(key)!r:.40}"
+    if not isinstance(span.get("name", ""), str):
+        return "name must be a string"
+    return None
+
+
+_HEX = re.compile(r"[0-9a-f]*")
+
+
+def keep_valid_spans(request: dict[str, JsonValue]) -> tuple[int, str]:
+    """Drop, in place, the spans that are not spans; the number dropped and why the first was."""
+    rejected, why = 0, ""
+    for spans in _span_lists(request):
+        kept = []
+        for span in spans:
+            problem = span_problem(span)
+            if problem is None:
+                kept.append(span)
+            else:
+                rejected, why = rejected + 1, why or problem
+        spans[:] = kept
+    return rejected, why
+
+
+def export_reply(content_type: str, rejected: int, why: str) -> tuple[bytes, str]:
+    """The ExportTraceServiceResponse body and its media type: empty, or a partial success."""
+    partial = {"rejectedSpans": rejected, "errorMessage": f"{rejected} spans rejected; first: {why}"}
+    if content_type.split(";")[0].strip().lower() != PROTOBUF:
+        return orjson.dumps({"partialSuccess": partial} if rejected else {}), "application/json"
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+    reply = ExportTraceServiceResponse()
+    if rejected:
+        reply.partial_success.rejected_spans = rejected
+        reply.partial_success.error_message = str(partial["errorMessage"])
+    return reply.SerializeToString(), PROTOBUF
 
 
 # ---- exporting a session --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +20,7 @@ from wmh.engine.choice import EngineChoice
 from wmh.engine.sessions import SessionStore
 from wmh.engine.world_model import WorldModel
 from wmh.serve.schemas import ModelInfo, ToolInfo, tool_infos
+from wmh.serve.steps import quiet
 from wmh.sessions.factory import SessionBackend
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -129,7 +130,10 @@ class ModelRegistry:
         return [n for n in names if n in self.only] if self.only else names
 
     def get(self, name: str) -> LoadedModel:
-        """The model, loaded on first use; a rebuild is noticed within ``RECHECK_S`` seconds."""
+        """The model, loaded on first use; a rebuild is noticed within ``RECHECK_S`` seconds.
+
+        Its world model leaves fault latency to ``steps.take_step``, which sleeps it off the lock.
+        """
         now = time.monotonic()
         cached = self._loaded.get(name)
         if cached is not None and now - self._checked.get(name, 0.0) < RECHECK_S:
@@ -142,6 +146,7 @@ class ModelRegistry:
             cached = self._loaded.get(name)
             if cached is None or cached.version != version:
                 cached = self.source.load(name, self.backend.store(name))
+                cached = replace(cached, wm=quiet(cached.wm))
                 self._loaded[name] = cached
             self._checked[name] = now
             return cached

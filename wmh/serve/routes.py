@@ -11,9 +11,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import JsonValue
 
 import wmh
-from wmh.core.errors import WmhError
+from wmh.core.errors import NotFoundError, WmhError
 from wmh.core.types import Action
-from wmh.serve.otlp import TraceSink, decode_body, session_to_otlp, span_count
+from wmh.serve.errors import MediaTypeError
+from wmh.serve.otlp import TraceSink, decode_body, export_reply, keep_valid_spans, session_to_otlp, span_count
 from wmh.serve.registry import ModelRegistry, check_session_id
 from wmh.serve.schemas import (
     CreateSession,
@@ -29,6 +30,7 @@ from wmh.serve.schemas import (
     ToolList,
     Usage,
 )
+from wmh.serve.steps import take_step
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody, "description": text}
@@ -37,6 +39,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
         (401, "Missing or wrong bearer token"),
         (404, "No such model or session"),
         (413, "Body too large"),
+        (415, "Body not sent as application/json"),
         (422, "Body does not validate"),
         (500, "Our failure"),
         (502, "The engine's provider failed; the session is unchanged"),
@@ -54,8 +57,21 @@ def _registry(request: Request) -> ModelRegistry:
 Registry = Annotated[ModelRegistry, Depends(_registry)]
 
 
+async def _json_only(request: Request) -> None:
+    """A body, where there is one, must be JSON: anything else is a 415, not a validation error."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    is_json = kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+    if not is_json and await request.body():
+        raise MediaTypeError(
+            f"body sent as {kind or 'no content type'!r}; send JSON with Content-Type: application/json"
+        )
+
+
+JSON_ONLY = [Depends(_json_only)]
+
+
 @router.get("/healthz", tags=["server"])
-def healthz(request: Request) -> Health:
+async def healthz(request: Request) -> Health:
     return Health(version=wmh.__version__, sessions=request.app.state.backend.description)
 
 
@@ -82,9 +98,11 @@ def get_tools(name: str, reg: Registry) -> ToolList:
     return ToolList(tools=reg.get(name).tools)
 
 
-@router.post("/world_models/{name}/sessions", status_code=201, tags=["sessions"])
-async def create_session(name: str, body: CreateSession, reg: Registry) -> SessionInfo:
+@router.post("/world_models/{name}/sessions", status_code=201, tags=["sessions"], dependencies=JSON_ONLY)
+async def create_session(name: str, reg: Registry, body: CreateSession | None = None) -> SessionInfo:
+    """Open a session; with no body, one with no task, seed 0 and no faults."""
     wm = reg.model(name)
+    body = body or CreateSession()
     state = await anyio.to_thread.run_sync(lambda: wm.new_session(body.task, body.seed, faults=body.faults))
     return SessionInfo.of(state)
 
@@ -96,7 +114,13 @@ async def list_sessions(name: str, reg: Registry) -> SessionList:
     def summaries() -> list[SessionSummary]:
         out = []
         for sid in wm.sessions.ids():
-            s = wm.sessions.get(sid)
+            try:
+                s = wm.sessions.get(sid)
+            except NotFoundError:  # deleted meanwhile
+                continue
+            except ValueError as exc:  # one unreadable session is logged, not fatal to the listing
+                log.warning("session %s of %s does not load: %s", sid, name, str(exc).splitlines()[0])
+                continue
             out.append(SessionSummary(id=s.id, model=s.model, task=s.task, steps=len(s.history)))
         return out
 
@@ -110,23 +134,21 @@ async def get_session(name: str, session_id: str, reg: Registry) -> SessionInfo:
     return SessionInfo.of(state)
 
 
-@router.post("/world_models/{name}/sessions/{session_id}/step", tags=["sessions"])
+@router.post("/world_models/{name}/sessions/{session_id}/step", tags=["sessions"], dependencies=JSON_ONLY)
 async def step(name: str, session_id: str, action: Action, reg: Registry) -> StepResult:
     """Answer one action. Acknowledged only after the turn is committed to the session store."""
     wm = reg.model(name)
     check_session_id(session_id)
-
-    def run() -> StepResult:
-        t0 = time.perf_counter()
-        after = wm.step_state(session_id, action)
-        elapsed = (time.perf_counter() - t0) * 1000
-        turn = after.history[-1]
-        usage = Usage.of([turn])
-        return StepResult(
-            observation=turn.observation, step=len(after.history), elapsed_ms=round(elapsed, 3), usage=usage
-        )
-
-    return await anyio.to_thread.run_sync(run)
+    t0 = time.perf_counter()
+    after = await take_step(wm, session_id, action)
+    elapsed = (time.perf_counter() - t0) * 1000
+    turn = after.history[-1]
+    return StepResult(
+        observation=turn.observation,
+        step=len(after.history),
+        elapsed_ms=round(elapsed, 3),
+        usage=Usage.of([turn]),
+    )
 
 
 @router.get("/world_models/{name}/sessions/{session_id}/usage", tags=["sessions"])
@@ -153,13 +175,15 @@ async def delete_session(name: str, session_id: str, reg: Registry) -> Response:
 
 @router.post("/v1/traces", tags=["otlp"])
 async def receive_traces(request: Request) -> Response:
-    """OTLP/HTTP trace export (protobuf or JSON); appended to the collected trace files."""
+    """OTLP/HTTP trace export (protobuf or JSON); its valid spans are appended to the collected trace
+    files, and the others counted back as a partial success."""
     body = await request.body()
     content_type = request.headers.get("content-type", "")
-    data = decode_body(body, content_type, request.headers.get("content-encoding", ""))
+    encoding = request.headers.get("content-encoding", "")
+    data = decode_body(body, content_type, encoding, request.app.state.config.max_body)
+    rejected, why = keep_valid_spans(data)
     sink: TraceSink = request.app.state.sink
     if span_count(data):
         await anyio.to_thread.run_sync(sink.append, data)
-    if content_type.startswith("application/x-protobuf"):
-        return Response(b"", media_type="application/x-protobuf")
-    return Response(b"{}", media_type="application/json")
+    reply, media_type = export_reply(content_type, rejected, why)
+    return Response(reply, media_type=media_type)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from pydantic import Field, JsonValue
+from pydantic import Field, JsonValue, field_validator
 
 from wmh.core.types import Action, ActionKind, FaultPlan, Frozen, Observation, SessionState, ToolDef, Turn
 from wmh.engine.faults import FAULT_SOURCE
+
+MAX_LATENCY_MS = 60_000
 
 
 class ErrorBody(Frozen):
@@ -57,8 +59,17 @@ class CreateSession(Frozen):
     task: str = Field(default="", max_length=100_000, description="The task the agent works on")
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     faults: FaultPlan = Field(
-        default_factory=FaultPlan, description="Faults to inject, applied identically on replay"
+        default_factory=FaultPlan,
+        description="Faults to inject, applied identically on replay; the rules' latency_ms add up to 60000 at most",
     )
+
+    @field_validator("faults")
+    @classmethod
+    def _bounded_latency(cls, faults: FaultPlan) -> FaultPlan:
+        total = sum(rule.latency_ms for rule in faults.rules)
+        if total > MAX_LATENCY_MS:
+            raise ValueError(f"latency_ms of the rules adds up to {total}; keep it at most {MAX_LATENCY_MS}")
+        return faults
 
 
 class Usage(Frozen):
