@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from wmh.build.split import Split, split_episodes
+from wmh.build.split import Split, check_holdout, split_episodes
 from wmh.config.manifest import Manifest, Metrics, OptimizationInfo, SourceInfo, SplitInfo
 from wmh.config.store import WorldModelStore, check_name
 from wmh.core.errors import UserInputError
@@ -53,6 +53,31 @@ class BuildRequest(Frozen):
     )
 
 
+def check_options(holdout: float, budget: int, prompt_budget: int) -> None:
+    """The one-line errors for build options a ``BuildRequest`` would refuse with a ValidationError."""
+    check_holdout(holdout)
+    for flag, value in (("--budget", budget), ("--prompt-budget", prompt_budget)):
+        if value < 0:
+            raise UserInputError(f"{flag} must be >= 0, got {value}; e.g. {flag} 0 (skips that search)")
+
+
+def ingest_warnings(ingested: IngestResult) -> tuple[str, ...]:
+    n = ingested.duplicate_traces
+    if not n:
+        return ()
+    return (f"skipped {n} traces already read from an earlier file (same trace id); give each file once",)
+
+
+def split_warnings(split: Split) -> tuple[str, ...]:
+    if split.heldout or split.holdout == 0:
+        return ()
+    by = f"--group-by {split.group_by}" if split.group_by else "splitting by trace"
+    return (
+        f"nothing was held out: {by} gives {split.groups_total} group(s), which training needs; "
+        "no held-out score (group by a key with more values)",
+    )
+
+
 class BuildSummary(Frozen):
     manifest: Manifest
     path: str
@@ -85,6 +110,7 @@ def build_world_model(
     progress.phase("fitting the offline engine")
     engine = fit_offline(split.train, OfflineConfig(group_by=request.group_by))
     optimized, warnings = _optimize(request, engine, split, store, progress)
+    warnings = ingest_warnings(ingested) + split_warnings(split) + warnings
     if optimized is not None:
         engine = engine.with_config(  # recalibrated where the config changes what calibration reads
             OfflineConfig.model_validate_json(optimized.best_candidate[OFFLINE_COMPONENT]), split.train

@@ -34,14 +34,28 @@ def ranked_keys(episodes: Sequence[Episode], group_by: str | None = None) -> lis
     return sorted({ep.group_key(group_by) for ep in episodes}, key=lambda k: (bucket(k), k))
 
 
+def check_holdout(holdout: float) -> None:
+    if not 0.0 <= holdout < 1.0:  # also refuses nan
+        raise UserInputError(f"--holdout must be in [0, 1), got {holdout}; e.g. --holdout 0.2")
+
+
+def check_group_by(episodes: Sequence[Episode], group_by: str | None, shown: int = 8) -> None:
+    """Refuse a group key no trace carries: it would silently split by trace."""
+    if group_by is None or any(group_by in ep.attributes for ep in episodes):
+        return
+    seen = sorted({key for ep in episodes for key in ep.attributes})
+    listed = ", ".join(seen[:shown]) + (f", ... ({len(seen)} in all)" if len(seen) > shown else "")
+    raise UserInputError(f"no trace has attribute {group_by!r}; attributes seen: {listed or 'none'}")
+
+
 def split_episodes(episodes: Sequence[Episode], holdout: float, group_by: str | None = None) -> Split:
     """Hold out the groups whose ranked bucket falls in the first ``holdout`` share.
 
     Groups are ranked by their hash bucket and the first round(holdout × groups) are held out, so
     the ratio is met exactly on small corpora and the choice never depends on input order.
     """
-    if not 0.0 <= holdout < 1.0:
-        raise UserInputError(f"--holdout must be in [0, 1), got {holdout}; e.g. --holdout 0.2")
+    check_holdout(holdout)
+    check_group_by(episodes, group_by)
     keys = ranked_keys(episodes, group_by)
     n_out = round(holdout * len(keys))
     if holdout > 0 and n_out == 0 and len(keys) > 1:
@@ -55,6 +69,7 @@ def fold_splits(episodes: Sequence[Episode], folds: int, group_by: str | None = 
     Every group is held out in exactly one fold; fold 0 holds out what ``split_episodes`` at
     ``1/folds`` does.
     """
+    check_group_by(episodes, group_by)
     keys = ranked_keys(episodes, group_by)
     if not 2 <= folds <= len(keys):
         raise UserInputError(

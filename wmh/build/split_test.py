@@ -32,8 +32,25 @@ def test_split_by_group_keeps_groups_whole() -> None:
 
 
 def test_missing_group_attribute_falls_back_to_trace_id() -> None:
-    s = split_episodes([Episode(trace_id="a"), Episode(trace_id="b")], 0.5, group_by="nope")
-    assert len(s.heldout) == 1
+    episodes = [Episode(trace_id="a"), Episode(trace_id="b"), Episode(trace_id="c", attributes={"task": "x"})]
+    s = split_episodes(episodes, 0.5, group_by="task")
+    assert s.groups_total == 3
+
+
+@pytest.mark.parametrize("folds", [None, 2])
+def test_group_key_no_trace_has_is_an_error(folds: int | None) -> None:
+    episodes = eps(6, 3)
+    with pytest.raises(UserInputError, match=r"no trace has attribute 'nope'; attributes seen: task$"):
+        if folds is None:
+            split_episodes(episodes, 0.5, group_by="nope")
+        else:
+            fold_splits(episodes, folds, group_by="nope")
+
+
+@pytest.mark.parametrize("holdout", [1.0, -1.0, 2.0, float("nan")])
+def test_bad_holdout_values(holdout: float) -> None:
+    with pytest.raises(UserInputError, match=r"--holdout must be in \[0, 1\)"):
+        split_episodes(eps(5, 5), holdout)
 
 
 def test_zero_holdout_and_bad_ratio() -> None:

@@ -8,7 +8,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from wmh.build.pipeline import DEFAULT_PROMPT_BUDGET, BuildRequest, BuildSummary, build_world_model
+from wmh.build.pipeline import (
+    DEFAULT_PROMPT_BUDGET,
+    BuildRequest,
+    BuildSummary,
+    build_world_model,
+    check_options,
+)
 from wmh.cli.common import (
     EngineOption,
     ModelOption,
@@ -18,14 +24,14 @@ from wmh.cli.common import (
     fail,
     is_tty,
     one_line_errors,
+    print_skipped,
+    print_warnings,
     store_for,
 )
 from wmh.cli.progress import RichProgress
 from wmh.cli.wizard import wizard
 from wmh.engine.choice import resolve_choice
 from wmh.optimize import DEFAULT_BUDGET
-
-MAX_PROBLEMS_SHOWN = 10
 
 
 @one_line_errors
@@ -64,6 +70,7 @@ def build(
             "wmh build needs --name NAME and at least one --file TRACES, e.g. "
             "wmh build --name airline --file examples/tau-bench/traces.otel.jsonl"
         )
+    check_options(holdout, budget, prompt_budget)
     request = BuildRequest(
         name=name,
         files=tuple(str(f) for f in file),
@@ -92,10 +99,7 @@ def _collected(root: Path | None) -> list[Path]:
 
 def render_summary(summary: BuildSummary) -> None:
     m = summary.manifest
-    for problem in summary.problems[:MAX_PROBLEMS_SHOWN]:
-        console.print(f"[yellow]skipped[/] {problem}", highlight=False)
-    if len(summary.problems) > MAX_PROBLEMS_SHOWN:
-        console.print(f"[yellow]... and {len(summary.problems) - MAX_PROBLEMS_SHOWN} more skipped items[/]")
+    print_skipped(summary.problems)
     table = Table(title=f"world model {m.name!r}", show_header=False, title_justify="left")
     table.add_row("spans", str(m.spans))
     table.add_row("bad lines/spans skipped", str(m.bad_items))
@@ -133,5 +137,4 @@ def render_summary(summary: BuildSummary) -> None:
     )
     table.add_row("saved to", summary.path)
     console.print(table)
-    for warning in summary.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    print_warnings(summary.warnings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -350,3 +351,64 @@ def test_eval_bad_folds_is_one_line(tmp_path: Path, args: list[str], expected: s
     result = runner.invoke(app, ["eval", str(traces), *args])
     assert result.exit_code == 2, result.output
     assert expected in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--holdout", "1"], "--holdout must be in [0, 1), got 1.0; e.g. --holdout 0.2"),
+        (["--holdout", "-1"], "--holdout must be in [0, 1), got -1.0"),
+        (["--holdout", "2"], "--holdout must be in [0, 1), got 2.0"),
+        (["--holdout", "nan"], "--holdout must be in [0, 1), got nan"),
+        (["--budget", "-1"], "--budget must be >= 0, got -1"),
+        (["--prompt-budget", "-1"], "--prompt-budget must be >= 0, got -1"),
+    ],
+)
+def test_build_bad_options_are_one_line(tmp_path: Path, args: list[str], expected: str) -> None:
+    traces = write_traces(tmp_path / "t.jsonl")
+    result = runner.invoke(app, ["build", "-n", "h", "-f", str(traces), *args, "--root", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_eval_reports_skipped_lines(tmp_path: Path) -> None:
+    traces = write_traces(tmp_path / "t.jsonl", bad_line=True)
+    result = runner.invoke(app, ["eval", str(traces), "--holdout", "0.25"])
+    assert result.exit_code == 0, result.output
+    assert "skipped" in result.output and "t.jsonl:4" in result.output
+    as_json = runner.invoke(app, ["eval", str(traces), "--holdout", "0.25", "--json"])
+    assert orjson.loads(as_json.stdout)["skipped_items"] == 1 and "t.jsonl:4" in as_json.stderr
+
+
+@pytest.mark.parametrize("command", ["build", "eval"])
+def test_group_by_no_trace_has_is_one_line(tmp_path: Path, command: str) -> None:
+    traces = write_traces(tmp_path / "t.jsonl")
+    args = ["-n", "g", "-f", str(traces), "--root", str(tmp_path)] if command == "build" else [str(traces)]
+    result = runner.invoke(app, [command, *args, "--group-by", "nope"])
+    assert result.exit_code == 2, result.output
+    assert "no trace has attribute 'nope'; attributes seen: gen_ai.operation.name, task.id" in result.output
+
+
+def test_build_with_one_group_warns_nothing_held_out(tmp_path: Path) -> None:
+    traces = write_traces(tmp_path / "t.jsonl")
+    traces.write_text(re.sub(r'"task-[0-9a-f]+"', '"task-all"', traces.read_text()))
+    args = ["build", "-n", "one", "-f", str(traces), "--group-by", "task.id", "--root", str(tmp_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "warning: nothing was held out: --group-by task.id gives 1 group(s)" in result.output
+
+
+@pytest.mark.parametrize("command", ["build", "eval"])
+def test_a_file_given_twice_is_read_once(tmp_path: Path, command: str) -> None:
+    traces = write_traces(tmp_path / "t.jsonl")
+    packed = tmp_path / "t.jsonl.gz"
+    packed.write_bytes(gzip.compress(traces.read_bytes()))
+    if command == "build":
+        args = ["build", "-n", "d", "-f", str(traces), "-f", str(packed), "--root", str(tmp_path)]
+    else:
+        args = ["eval", str(traces), str(traces), "--holdout", "0.25"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "warning: skipped 12 traces already read from an earlier file" in result.output
+    if command == "eval":
+        assert "9 train / 3 held-out traces" in result.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -15,9 +15,11 @@ from rich.console import Console
 
 from wmh.config.store import WorldModelStore
 from wmh.core.errors import NotFoundError, UserInputError, WmhError
+from wmh.core.types import Problem
 
 console = Console()
 err_console = Console(stderr=True)
+MAX_PROBLEMS_SHOWN = 10
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -74,6 +76,19 @@ def one_line_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise fail(msg, 1) from None
 
     return wrapper
+
+
+def print_skipped(problems: Sequence[Problem], out: Console = console) -> None:
+    """The first bad lines/spans by file and line, then how many more."""
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
+        out.print(f"[yellow]skipped[/] {problem}", highlight=False, soft_wrap=True)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        out.print(f"[yellow]... and {len(problems) - MAX_PROBLEMS_SHOWN} more skipped items[/]")
+
+
+def print_warnings(warnings: Sequence[str], out: Console = console) -> None:
+    for warning in warnings:
+        out.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
 
 
 def is_tty() -> bool:

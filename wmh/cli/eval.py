@@ -15,7 +15,10 @@ from wmh.cli.common import (
     ProviderOption,
     RootOption,
     console,
+    err_console,
     one_line_errors,
+    print_skipped,
+    print_warnings,
     store_for,
 )
 from wmh.engine.choice import resolve_choice
@@ -53,6 +56,9 @@ def eval_files(
         engine=resolve_choice(engine, provider, model),
         cache_dir=store_for(root).root / "llm-cache",
     )
+    notes = err_console if as_json else console  # --json keeps stdout one JSON object
+    print_skipped(outcome.problems, notes)
+    print_warnings(outcome.warnings, notes)
     if as_json:
         typer.echo(orjson.dumps(to_json(outcome), option=orjson.OPT_INDENT_2).decode())
     else:
@@ -73,6 +79,7 @@ def to_json(outcome: EvalOutcome) -> dict:
         "train_traces": outcome.train_traces,
         "heldout_traces": outcome.heldout_traces,
         "skipped_items": len(outcome.problems),
+        "warnings": list(outcome.warnings),
         "usage": outcome.usage,
         **({"folds": [_fold_json(f) for f in outcome.folds]} if outcome.folds else {}),
     }

@@ -12,16 +12,18 @@ from wmh.core.errors import WmhError
 def list_models(root: RootOption = None) -> None:
     """List the built world models."""
     store = store_for(root)
-    names = store.names()
+    names = store.folders()
     if not names:
         console.print(f"no world models under {store.root}; build one with `wmh build --name N --file F`")
         return
     table = Table("name", "engine/provider", "steps", "tools", "held-out", "rollouts", "frontier", "built at")
+    damaged = []
     for name in names:
         try:
             m = store.manifest(name)
-        except WmhError as exc:
-            table.add_row(name, f"[red]unreadable: {exc}[/]", "", "", "", "", "", "")
+        except WmhError:
+            damaged.append(name)
+            table.add_row(name, "[red]damaged[/]", "", "", "", "", "", "")
             continue
         engine = m.engine if not m.provider else f"{m.engine}/{m.provider}"
         score = f"{m.metrics.heldout.fidelity:.3f}" if m.metrics.heldout.n else "n/a"
@@ -38,3 +40,7 @@ def list_models(root: RootOption = None) -> None:
             m.built_at[:16].replace("T", " "),
         )
     console.print(table)
+    if damaged:
+        console.print(
+            f"damaged: {', '.join(damaged)}; rebuild, or delete with `wmh rm NAME --yes`", highlight=False
+        )

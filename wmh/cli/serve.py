@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Annotated
 
 import typer
@@ -15,6 +17,7 @@ from wmh.cli.common import (
     one_line_errors,
     store_for,
 )
+from wmh.core.errors import UserInputError
 
 
 @one_line_errors
@@ -50,6 +53,7 @@ def serve(
     from wmh.serve.app import ServeConfig
     from wmh.serve.app import serve as run
 
+    check_port(port)
     config = ServeConfig(
         root=store_for(root).root,
         host=host,
@@ -62,6 +66,28 @@ def serve(
     )
 
     def ready(url: str) -> None:
+        check_bindable(host, port)
         console.print(f"wmh serving on [bold]{url}[/] (docs at {url}/docs, OTLP at {url}/v1/traces)")
 
     run(config, on_ready=ready)
+
+
+def check_port(port: int) -> None:
+    if not 0 <= port <= 65535:
+        raise UserInputError(f"--port must be in [0, 65535], got {port}; e.g. --port 8000")
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Bind and let go, as uvicorn will (SO_REUSEADDR), so a taken port is one line, not a traceback."""
+    bare = host.strip("[]")
+    try:
+        family = socket.getaddrinfo(bare, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((bare, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UserInputError(f"port {port} is in use; pass --port N (another free port)") from None
+        raise UserInputError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); check --host and --port"
+        ) from None

@@ -55,3 +55,20 @@ def test_wmh_serve_in_a_subprocess(tmp_path) -> None:
     finally:
         proc.terminate()
         assert proc.wait(15) in (0, -15)  # uvicorn re-raises SIGTERM after its graceful shutdown
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "65536"])
+def test_serve_port_out_of_range_is_one_line(tmp_path, port: str) -> None:
+    r = runner.invoke(app, ["serve", "--root", str(tmp_path), "--store", "memory:", "--port", port])
+    assert r.exit_code == 2, r.output
+    assert r.output.strip() == f"error: --port must be in [0, 65535], got {port}; e.g. --port 8000"
+
+
+def test_serve_port_in_use_is_one_line_before_serving_on(tmp_path) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        r = runner.invoke(app, ["serve", "--root", str(tmp_path), "--store", "memory:", "--port", str(port)])
+    assert r.exit_code == 2, r.output
+    assert r.output.strip() == f"error: port {port} is in use; pass --port N (another free port)"

@@ -78,10 +78,10 @@ def remove(
 ) -> None:
     """Delete a world model (every version of it) from the root."""
     store = store_for(root)
-    path = store.resolve(name)
+    path = store.folder(name)
     if not yes:
         if not is_tty():
             raise fail(f"deleting {name!r} needs confirmation: rerun with --yes")
-        typer.confirm(f"delete world model {name!r} ({path.parent})?", abort=True)
+        typer.confirm(f"delete world model {name!r} ({path})?", abort=True)
     store.delete(name)
     console.print(f"deleted world model {name!r} from {store.root}")

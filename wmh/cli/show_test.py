@@ -66,3 +66,22 @@ def test_rm_deletes_the_model(root: str) -> None:
     assert "deleted world model 'm'" in result.output
     assert "no world models" in runner.invoke(app, ["list", "--root", root]).output
     assert not (Path(root) / "models" / "m").exists()
+
+
+@pytest.mark.parametrize("damage", ["manifest.json", "CURRENT"])
+def test_a_damaged_model_is_listed_and_removable(root: str, damage: str) -> None:
+    base = Path(root) / "models" / "m"
+    (base / "CURRENT" if damage == "CURRENT" else next(base.glob("v-*")) / damage).unlink()
+    listing = runner.invoke(app, ["list", "--root", root])
+    assert listing.exit_code == 0, listing.output
+    assert "damaged" in listing.output and "m" in listing.output
+    assert "unreadable" not in listing.output and "rebuild it" not in listing.output
+    result = runner.invoke(app, ["rm", "m", "--yes", "--root", root])
+    assert result.exit_code == 0, result.output
+    assert not base.exists()
+
+
+def test_rm_refuses_unsafe_names(root: str) -> None:
+    result = runner.invoke(app, ["rm", "..", "--yes", "--root", root])
+    assert result.exit_code == 2 and "invalid world-model name" in result.output
+    assert (Path(root) / "models" / "m").is_dir()

@@ -68,6 +68,19 @@ class WorldModelStore:
             return []
         return sorted(p.name for p in self.models.iterdir() if (p / CURRENT).is_file())
 
+    def folders(self) -> list[str]:
+        """Every model folder, live or damaged (no CURRENT, no manifest): what ``wmh list`` shows."""
+        if not self.models.is_dir():
+            return []
+        return sorted(p.name for p in self.models.iterdir() if p.is_dir() and NAME_PATTERN.match(p.name))
+
+    def folder(self, name: str) -> Path:
+        """``models/<name>``, whatever state it is in (for deleting it)."""
+        base = self.models / check_name(name)
+        if not base.is_dir():
+            raise NotFoundError(f"no world model named {name!r} under {self.root}")
+        return base
+
     def write(self, name: str, fill: Callable[[Path], Manifest]) -> Path:
         """Build a new version with ``fill(dir)`` (which returns the manifest) and make it live."""
         base = self.models / check_name(name)
@@ -85,10 +98,12 @@ class WorldModelStore:
         return version
 
     def delete(self, name: str) -> None:
-        base = self.models / check_name(name)
-        if not (base / CURRENT).is_file():
-            raise NotFoundError(f"no world model named {name!r} under {self.root}")
-        shutil.rmtree(base)
+        """Delete every version of ``name``, a damaged model included."""
+        base = self.folder(name)
+        if base.is_symlink():
+            base.unlink()
+        else:
+            shutil.rmtree(base)
 
     @staticmethod
     def _prune(base: Path, keep: str) -> None:

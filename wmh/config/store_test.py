@@ -70,3 +70,14 @@ def test_manifest_versions() -> None:
         parse_manifest(b"{", "m.json")
     with pytest.raises(ModelFormatError, match="not a wmh model"):
         parse_manifest(b"[]", "m.json")
+
+
+def test_delete_and_folders_include_a_damaged_model(tmp_path: Path) -> None:
+    store = WorldModelStore(tmp_path)
+    store.write("air", lambda d: manifest("air"))
+    (tmp_path / "models" / "air" / "CURRENT").unlink()
+    assert store.names() == [] and store.folders() == ["air"]
+    store.delete("air")
+    assert not (tmp_path / "models" / "air").exists()
+    with pytest.raises(NotFoundError, match="no world model named 'air'"):
+        store.delete("air")

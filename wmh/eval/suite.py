@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from wmh.build.pipeline import collect_tools
+from wmh.build.pipeline import collect_tools, ingest_warnings
 from wmh.build.split import Split, fold_splits, split_episodes
 from wmh.core.errors import UserInputError
 from wmh.core.types import Episode, Frozen, Problem
@@ -51,6 +51,9 @@ class EvalOutcome(Frozen):
     )
     folds: tuple[FoldSummary, ...] = Field(default=(), description="Per-fold figures; empty for one split")
     group_by: str | None = None
+    warnings: tuple[str, ...] = Field(
+        default=(), description="What the reader should know, e.g. traces dropped"
+    )
 
 
 class SplitRun(Frozen):
@@ -82,7 +85,8 @@ def evaluate_files(
     splits = make_splits(ingested.episodes, group_by, holdout, folds)
     choice, cache = engine or EngineChoice(), cache_dir or Path(".wmh") / "llm-cache"
     runs = [run_split(s, choice, cache, on_step) for s in splits]
-    return pool(splits, runs, ingested.problems, k_fold=folds is not None)
+    outcome = pool(splits, runs, ingested.problems, k_fold=folds is not None)
+    return outcome.model_copy(update={"warnings": ingest_warnings(ingested)})
 
 
 def make_splits(

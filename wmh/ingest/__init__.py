@@ -46,6 +46,9 @@ class IngestResult(Frozen):
     problems: tuple[Problem, ...] = ()
     span_count: int = 0
     files: tuple[SourceFile, ...] = ()
+    duplicate_traces: int = Field(
+        default=0, description="Traces dropped: their id was read from an earlier file"
+    )
 
 
 def ingest_files(
@@ -53,8 +56,9 @@ def ingest_files(
 ) -> IngestResult:
     """Read trace files into episodes: one per trace that has at least one tool step.
 
-    Spans are grouped by trace id within each file (a trace may span many lines of a file; the
-    same id in two files gives two episodes). ``on_progress(n)`` is called now and then with ``n``, the bytes read so far over all files
+    Spans are grouped by trace id within each file (a trace may span many lines of a file); a trace
+    whose id an earlier file already gave is dropped and counted (the same file given twice, or
+    also gzipped, would otherwise double it). ``on_progress(n)`` is called now and then with ``n``, the bytes read so far over all files
     (cumulative, in on-disk bytes, so it reaches the sum of the files' sizes at the end): enough to
     drive a progress bar whose total is that sum.
     """
@@ -71,7 +75,8 @@ def _ingest(paths: Sequence[str | Path], on_progress: Callable[[int], None] | No
     episodes: list[Episode] = []
     problems: list[Problem] = []
     files: list[SourceFile] = []
-    span_count = done = 0
+    seen: set[str] = set()
+    span_count = done = duplicates = 0
     for path in paths:
         offset = done
         report = (lambda n, offset=offset: on_progress(offset + n)) if on_progress else None
@@ -80,13 +85,20 @@ def _ingest(paths: Sequence[str | Path], on_progress: Callable[[int], None] | No
         spans = len(read.spans)
         found = _episodes(read)
         _require_steps(read, spans, found)
-        episodes.extend(found)
+        fresh = [ep for ep in found if ep.trace_id not in seen]
+        duplicates += len(found) - len(fresh)
+        seen.update(ep.trace_id for ep in fresh)
+        episodes.extend(fresh)
         problems.extend(read.problems)
         span_count += spans
         files.append(_source(read, spans, found))
     episodes.sort(key=_source_file)  # stable: each file's own order (first start, trace id) stays
     return IngestResult(
-        episodes=tuple(episodes), problems=tuple(problems), span_count=span_count, files=tuple(files)
+        episodes=tuple(episodes),
+        problems=tuple(problems),
+        span_count=span_count,
+        files=tuple(files),
+        duplicate_traces=duplicates,
     )
 
 

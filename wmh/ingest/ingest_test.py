@@ -188,6 +188,16 @@ def test_gzip_and_many_files_with_progress(tmp_path: Path):
     assert len(result.episodes[1].steps) == 1  # the same span three times is one call
 
 
+def test_a_trace_read_from_an_earlier_file_is_dropped_and_counted(tmp_path: Path):
+    plain, packed = tmp_path / "t.jsonl", tmp_path / "t.jsonl.gz"
+    plain.write_bytes(_line(_tool_span("a" * 32, 1, 5), _tool_span("b" * 32, 2, 5)))
+    packed.write_bytes(gzip.compress(plain.read_bytes() + _line(_tool_span("c" * 32, 3, 5))))
+    result = ingest_files([plain, plain, packed])
+    assert sorted(ep.trace_id for ep in result.episodes) == ["a" * 32, "b" * 32, "c" * 32]
+    assert result.duplicate_traces == 4
+    assert ingest_files([plain]).duplicate_traces == 0
+
+
 def test_secrets_are_redacted(tmp_path: Path):
     span = _tool_span(
         "e" * 32, 1, 5, result='{"token": "sk-abcdefghijklmnopqrstuvwx"}', hdr="Bearer zzzzzzzzzzzz"
