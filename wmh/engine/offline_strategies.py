@@ -71,6 +71,7 @@ class Query:
     succeeds: bool = False  # a numeric check found the call's numbers add up: it does not fail
     within: set[str] = field(default_factory=set)  # templates of limits the call's numbers stay within
     _neighbors: list[tuple[float, float, int]] | None = field(default=None)
+    _repeated_write: bool | None = field(default=None)
 
     def neighbors(self) -> list[tuple[float, float, int]]:
         """(score, argument similarity, record) of the nearest recorded calls of this tool, best first."""
@@ -156,16 +157,19 @@ def _repeated_write(q: Query) -> bool:
     """A write (a tool that patches the object it names) this session already made with success, for a
     tool whose repeats train never showed: the object has changed since, so neither that success nor a
     recorded one (made on the unchanged object) is the answer; a failure, though, repeats."""
-    k = q.knowledge
-    if k.repeat_support >= q.cfg.min_support:
-        return False
-    earlier = q.view.repeat(q.tool, q.cargs)
-    if earlier is None or earlier.is_error:
-        return False
-    return any(
-        t.base_arg and t.accuracy >= q.cfg.template_min_accuracy and t.support >= q.cfg.min_support
-        for t in k.templates
-    )
+    if q._repeated_write is None:  # asked by session and replay: the session is scanned once
+        k, earlier = q.knowledge, None
+        if k.repeat_support < q.cfg.min_support:
+            earlier = q.view.repeat(q.tool, q.cargs)
+        q._repeated_write = (
+            earlier is not None
+            and not earlier.is_error
+            and any(
+                t.base_arg and t.accuracy >= q.cfg.template_min_accuracy and t.support >= q.cfg.min_support
+                for t in k.templates
+            )
+        )
+    return q._repeated_write
 
 
 def replay(q: Query) -> Observation | None:
