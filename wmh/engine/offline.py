@@ -45,6 +45,7 @@ tool, a dataset or a field by name.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -108,6 +109,8 @@ class OfflineEngine:
         self._clocks: dict[int, str] = {}
         self._pools: dict[str, dict[str, list[tuple[int, dict[str, Json]]]]] = {}
         self._chain_objects: dict[str, ChainObjects] = {}
+        self._holders: dict[str, dict[str, list[tuple[int, dict[str, Json]]]]] = {}
+        self._entities: dict[tuple[str, tuple[str, ...]], dict[str, list[tuple[int, str]]]] = {}
 
     # ---- the Engine protocol -----------------------------------------------------------------
 
@@ -269,6 +272,58 @@ class OfflineEngine:
 
             self._chain_objects[tool] = ChainObjects(rule, shown())
         return self._chain_objects[tool]
+
+    def holders(self, field: str) -> dict[str, list[tuple[int, dict[str, Json]]]]:
+        """Every object a successful recorded answer showed holding ``field``, with its trace, by each of
+        its string values (built on first use): the recorded world, for what the session has not read.
+        An object takes the call's scalar arguments it does not hold itself: a search for a day answers
+        objects of that day."""
+        if field not in self._holders:
+            pool: dict[str, list[tuple[int, dict[str, Json]]]] = {}
+            quoted = orjson.dumps(field).decode()
+            for rec in np.flatnonzero(~self.rec_err).tolist():
+                content = self.rec_content[rec]
+                if quoted not in content:
+                    continue
+                ok, value = parsed(content)
+                named = [(k, v) for k, v in self.rec_args(rec).items() if isinstance(v, str | int | float)]
+                for obj in objects_in(value) if ok else ():
+                    if field in obj:
+                        full = {**{k: v for k, v in named if k not in obj}, **obj}
+                        for v in {v for v in obj.values() if isinstance(v, str)}:
+                            pool.setdefault(v, []).append((int(self.rec_trace[rec]), full))
+            self._holders[field] = pool
+        return self._holders[field]
+
+    def recorded_entity(
+        self, key: str, value: Json, sources: Sequence[str], exclude: frozenset[int]
+    ) -> dict[str, Json] | None:
+        """The object with ``key == value`` that successful answers of ``sources`` recorded, the version
+        most traces (but ``exclude``) showed: how the recorded world holds an object this session has not
+        read. None when no other trace showed it."""
+        index = self._entity_index(key, tuple(sources))
+        versions = Counter(c for trace, c in index.get(canonical(value), ()) if trace not in exclude)
+        if not versions:
+            return None
+        best = min(versions.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        return as_dict(best)
+
+    def _entity_index(self, key: str, sources: tuple[str, ...]) -> dict[str, list[tuple[int, str]]]:
+        """(trace, canonical object) of every successful answer of ``sources`` that is an object holding
+        ``key``, by the canonical value under it (built on first use)."""
+        if (key, sources) not in self._entities:
+            index: dict[str, list[tuple[int, str]]] = {}
+            ids = [self.tool_ids[t] for t in sources if t in self.tool_ids]
+            quoted = orjson.dumps(key).decode()
+            for rec in np.flatnonzero(np.isin(self.rec_tool, ids) & ~self.rec_err).tolist():
+                content = self.rec_content[rec]
+                obj = as_dict(content) if quoted in content else None
+                if obj is not None and key in obj:
+                    index.setdefault(canonical(obj[key]), []).append(
+                        (int(self.rec_trace[rec]), canonical(obj))
+                    )
+            self._entities[(key, sources)] = index
+        return self._entities[(key, sources)]
 
     def rec_args(self, rec: int) -> dict[str, Json]:
         ok, value = parsed(self.rec_cargs[rec])

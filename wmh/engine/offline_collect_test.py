@@ -142,6 +142,39 @@ def test_patched_items_keep_their_own_fields_and_the_recorded_field_order() -> N
     assert [list(leg) for leg in got] == [["num", "day", "price", "from"]] * 2
 
 
+def test_an_item_the_session_never_read_is_joined_from_another_traces_answer_of_its_day() -> None:
+    """The fare of a leg no search of this session showed comes from another trace's search of that
+    day (its objects hold no day: the call's argument dates them), not from a search of another day."""
+    eps = []
+    for i in range(6):
+        booking = {"id": f"B{i}", "legs": [_leg(f"O{i}", 50 + i, "X")]}
+        found = [
+            {"num": f"N{i}{j}", "day": "d1", "from": "Y", "prices": {"eco": 100 + j, "biz": 300}}
+            for j in (1, 2)
+        ]
+        changed = {**booking, "legs": [*booking["legs"], _leg(f"N{i}1", 101, "Y"), _leg(f"N{i}2", 102, "Y")]}
+        legs: list = [{"num": leg["num"], "day": "d1"} for leg in changed["legs"]]
+        steps = (
+            step("read", booking, id=f"B{i}"),
+            step("search", found, day="d1"),
+            step("change", changed, id=f"B{i}", cabin="eco", legs=legs),
+        )
+        eps.append(Episode(trace_id=f"c{i}", task=f"change {i}", steps=steps))
+    for day, fare in (("d2", 999), ("d1", 123)):
+        shown = [{"num": "N91", "from": "Y", "prices": {"eco": fare, "biz": 9}}]
+        eps.append(Episode(trace_id=f"s{day}", task="look", steps=(step("search", shown, day=day),)))
+    engine = fit_offline(eps)
+    read = step("read", {"id": "B9", "legs": [_leg("O9", 77, "X")]}, id="B9")
+    legs: list = [{"num": "O9", "day": "d1"}, {"num": "N91", "day": "d1"}]
+    obs = engine.answer(session(read), act("change", id="B9", cabin="eco", legs=legs))
+    assert obs.source == "patch"
+    assert json.loads(obs.content)["legs"][1]["price"] == 123
+    left_out = engine.answer(
+        session(read), act("change", id="B9", cabin="eco", legs=legs), exclude_trace="sd1"
+    )
+    assert json.loads(left_out.content)["legs"][1].get("price") != 123  # leak-free: never the scored trace
+
+
 def test_a_never_shown_value_inside_a_list_argument_fails_like_recorded() -> None:
     eps = []
     for i in range(6):

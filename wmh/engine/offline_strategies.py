@@ -7,7 +7,7 @@ order; the first answer wins.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -337,15 +337,23 @@ def template(q: Query) -> Observation | None:
             found = q.view.latest_entity(rule.base_key, value, rule.sources)
             if found is None and q.cfg.patch_any_source:
                 found = q.view.latest_entity(rule.base_key, value, None)
-            if found is None:
+            base = found[1] if found is not None else _recorded_base(q, rule.base_key, value, rule.sources)
+            if base is None:
                 continue
-            base = found[1]
         if q.knowledge.error_rate > 0:
             best = q.best_neighbor()
             if best is not None and best[1]:
                 return None
         return _build(q, rule, base)
     return None
+
+
+def _recorded_base(q: Query, key: str, value: Json, sources: Sequence[str]) -> dict[str, Json] | None:
+    """The object a call names as the recorded world holds it, for a session that never read it (an
+    agent may cancel what it never looked up); never one only the scored trace showed."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    return q.engine.recorded_entity(key, value, sources, frozenset({q.exclude, *q.exclude_more}))
 
 
 def _build(q: Query, rule: TemplateRule, base: dict[str, Json] | None) -> Observation:
@@ -454,6 +462,8 @@ def _enrich(q: Query, given: list[Json], op: KeyOp, old: Json, base: dict[str, J
             found, value = join(item, (key,), pool) if pool and not stale else (False, None)
             if not found:
                 found, value = join(item, resolve_path(path, q.args), objects)
+            if not found:
+                found, value = _recorded_join(q, item, resolve_path(path, q.args))
             if not found and stale:  # the new value is unknown: the old one is the best guess
                 found, value = join(item, (key,), pool)
             if found:
@@ -463,6 +473,26 @@ def _enrich(q: Query, given: list[Json], op: KeyOp, old: Json, base: dict[str, J
             full = dict(sorted(full.items(), key=lambda kv: rank.get(kv[0], len(rank))))
         out.append(full)
     return out
+
+
+def _recorded_join(q: Query, item: dict[str, Json], path: tuple[str, ...]) -> tuple[bool, Json]:
+    """The value at ``path`` in an object another trace's answer showed agreeing with ``item`` on every
+    one of its fields: the world as train read it, for an object this session has not read."""
+    if not path or not item:
+        return False, None
+    holders = q.engine.holders(path[0])
+    for key, value in item.items():
+        if not isinstance(value, str):
+            continue
+        for trace, obj in holders.get(value, ()):
+            if trace == q.exclude or trace in q.exclude_more or obj.get(key) != value:
+                continue
+            if all(obj.get(k) == v for k, v in item.items()):
+                found, out = at_path(obj, path)
+                if found:
+                    return True, out
+        return False, None  # the first string field names the object: one lookup
+    return False, None
 
 
 def _rekeyed(path: tuple[str, ...], args: dict[str, Json], base: dict[str, Json] | None) -> bool:

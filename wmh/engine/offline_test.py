@@ -101,6 +101,21 @@ def test_patch_rule_then_read_reflects_mutation(engine: OfflineEngine) -> None:
     assert again.source == "derived" and json.loads(again.content)["status"] == "cancelled"
 
 
+def test_a_write_on_an_object_the_session_never_read_patches_the_recorded_one(
+    episodes: list[Episode],
+) -> None:
+    """Cancelling an order the session never looked up answers that order as the recorded world holds
+    it (its own total and items), not another order's with the id swapped in."""
+    shown = {**order("OR100", total=77), "items": [{"sku": "s-special", "qty": 3}]}
+    looked = Episode(trace_id="look", task="look", steps=(step("get_order", shown, order_id="OR100"),))
+    engine = fit_offline([*episodes, looked])
+    obs = engine.answer(session(), act("cancel_order", order_id="OR100"))
+    assert obs.source == "patch"
+    assert json.loads(obs.content) == {**shown, "status": "cancelled"}
+    alone = engine.answer(session(), act("cancel_order", order_id="OR100"), exclude_trace="look")
+    assert alone.source != "patch" and json.loads(alone.content)["total"] != 77  # nothing recorded to patch
+
+
 def test_function_of_arguments(engine: OfflineEngine) -> None:
     obs = engine.answer(session(), act("calc", expression="(7 * 6) - 0.5"))
     assert obs.source == "function" and obs.content == "41.5"
