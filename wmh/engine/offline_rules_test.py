@@ -467,3 +467,23 @@ def test_a_second_creation_in_a_session_gets_a_new_id_of_the_same_shape() -> Non
     assert new_id != "HAT9X2" and len(new_id) == 6 and new_id[:3].isalpha() and new_id[3].isdigit()
     again = engine.answer(session(made), act("create", seats=40))
     assert again.content == second.content  # deterministic
+
+
+def test_a_value_the_session_showed_is_not_answered_as_never_seen() -> None:
+    """Most recorded payments named a card nobody had shown and failed "not found"; a payment with a
+    card this session read is no such failure, however near those failed calls are."""
+    eps = []
+    for i, card in enumerate(("card_1", "cd-22", "card_333x", "C4", "card-5-5", "kard_606")):
+        failed = step("pay", f"Error: card {card} not found", True, card=card, amount=10 + i)
+        eps.append(Episode(trace_id=f"f{i}", task=f"pay {i}", steps=(failed,)))
+    for i in range(3):
+        card = f"card_{i}9{i}"
+        wallet = step("wallet", {"owner": f"u{i}", "cards": [card]}, owner=f"u{i}")
+        paid = step("pay", {"card": card, "amount": 20 + i, "status": "paid"}, card=card, amount=20 + i)
+        eps.append(Episode(trace_id=f"ok{i}", task=f"pay {i}", steps=(wallet, paid)))
+    engine = fit_offline(eps)
+    unknown = engine.answer(session(), act("pay", card="card_777", amount=15))
+    assert unknown.is_error and unknown.content == "Error: card card_777 not found"
+    wallet = step("wallet", {"owner": "u9", "cards": ["card_808"]}, owner="u9")
+    paid = engine.answer(session(wallet), act("pay", card="card_808", amount=12))
+    assert not paid.is_error, paid.content

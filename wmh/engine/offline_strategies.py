@@ -72,6 +72,7 @@ class Query:
     within: set[str] = field(default_factory=set)  # templates of limits the call's numbers stay within
     _neighbors: list[tuple[float, float, int]] | None = field(default=None)
     _repeated_write: bool | None = field(default=None)
+    _shown_names: frozenset[str] | None = field(default=None)
 
     def neighbors(self) -> list[tuple[float, float, int]]:
         """(score, argument similarity, record) of the nearest recorded calls of this tool, best first."""
@@ -105,22 +106,44 @@ class Query:
         """The nearest calls that vote on the outcome, and the tool's error rate. A failure the tool's
         numeric check explains was about that call's numbers: it says nothing about this call's (the
         check answered already if it could), so such failures neither vote nor count in the rate. Nor
-        do the failures of a limit this call's numbers stay within."""
+        do the failures of a limit this call's numbers stay within. A failure naming as never seen a
+        value this session showed does not vote either, though no farther call takes its place."""
         rec_err, content = self.engine.rec_err, self.engine.rec_content
         if self.within:
             found = [
                 v for v in found if not (rec_err[v[2]] and any(fits(t, content[v[2]]) for t in self.within))
             ]
-        votes = found[: self.cfg.error_vote_k]
         rule = self.knowledge.numeric_check
+        rate = self.knowledge.error_rate
         if (
-            rule is None
-            or rule.accuracy < self.cfg.numeric_check_min_accuracy
-            or rule.other_error_rate is None
+            rule is not None
+            and rule.accuracy >= self.cfg.numeric_check_min_accuracy
+            and rule.other_error_rate is not None
         ):
-            return votes, self.knowledge.error_rate
-        kept = [v for v in found if not (rec_err[v[2]] and rule.explains(content[v[2]]))]
-        return kept[: self.cfg.error_vote_k], rule.other_error_rate
+            found, rate = (
+                [v for v in found if not (rec_err[v[2]] and rule.explains(content[v[2]]))],
+                rule.other_error_rate,
+            )
+        votes = found[: self.cfg.error_vote_k]
+        shown = self.shown_names()
+        if not shown:
+            return votes, rate
+        calls = max(1, self.knowledge.calls)
+        gone = sum(r.support for r in self.knowledge.novel_errors if r.template in shown)
+        rate = max(0.0, rate * calls - gone) / max(1, calls - gone)  # nor do they count in the rate
+        return [v for v in votes if not (rec_err[v[2]] and any(fits(t, content[v[2]]) for t in shown))], rate
+
+    def shown_names(self) -> frozenset[str]:
+        """Templates of the tool's never-seen-value failures this call cannot meet: the session showed
+        every value the call names there (a card the session read is no card "not found")."""
+        if self._shown_names is None:
+            shown = self.view.values()
+            self._shown_names = frozenset(
+                r.template
+                for r in self.knowledge.novel_errors
+                if (values := arg_values(self.args, r.arg)) and all(v in shown for v in values)
+            )
+        return self._shown_names
 
     def retrying(self) -> bool:
         """A changed call after this tool failed in the session, for a tool whose retries mostly succeed."""
@@ -247,8 +270,8 @@ def sticky_error(q: Query) -> Observation | None:
         for c in reversed(q.view.calls):
             if c.tool != q.tool or not c.observation.is_error or c.args == q.args:
                 continue
-            if any(fits(t, c.observation.content) for t in q.within):
-                continue  # a limit's failure the call's numbers now stay within
+            if any(fits(t, c.observation.content) for t in q.within | q.shown_names()):
+                continue  # a failure this call cannot meet: a limit it now stays within, a value now shown
             if sticky_match(rule.arg, q.args, c.args, c.observation.content):
                 return c.observation.model_copy(update={"source": "sticky-error"})
     return None
