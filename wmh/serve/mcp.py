@@ -2,20 +2,26 @@
 
 The same handlers serve streamable HTTP (``/world_models/{name}/mcp``, see ``mcp_http``) and stdio
 (``wmh mcp --name N``). Which model and which wmh session a call goes to is decided per request by a
-``Target`` function, so one MCP server object serves every model of ``wmh serve``.
+``Target`` function, so one MCP server object serves every model of ``wmh serve``. Over stdio a relay sits
+between the SDK's transport and its server (``serve_answering_all``) so that every request read is answered.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections import Counter
+from collections.abc import AsyncIterable, Awaitable, Callable
+from typing import Any, Protocol
 
+import anyio
 import anyio.to_thread
 import mcp_types as types
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.server import Server
 from mcp.server.context import ServerRequestContext
+from mcp.shared.message import ServerMessageMetadata, SessionMessage
+from pydantic import ValidationError
 
 import wmh
 from wmh.core.errors import NotFoundError, WmhError
@@ -86,4 +92,114 @@ async def run_stdio(model: LoadedModel, session_id: str) -> None:
 
     server = build_server(target, name=f"wmh-{model.wm.name}")
     async with stdio_server() as (read, write):
-        await server.run(read, write, server.create_initialization_options())
+        await serve_answering_all(server, read, write)
+
+
+class _Sink(Protocol):
+    """The write side of an MCP transport."""
+
+    async def send(self, item: SessionMessage, /) -> None: ...
+    async def aclose(self) -> None: ...
+
+
+async def serve_answering_all(
+    server: Server[Any], read: AsyncIterable[SessionMessage | Exception], write: _Sink
+) -> None:
+    """Run ``server`` over a transport's streams, passing on the transport's EOF only once every request is answered.
+
+    At EOF the SDK's loop stops and cancels the calls still running (answering "Connection closed"), so a
+    client that pipes its requests and closes stdin would lose their answers. Lines that are no JSON-RPC
+    message, which the SDK drops, get JSON-RPC's error reply here.
+    """
+    to_server, server_in = anyio.create_memory_object_stream[SessionMessage | Exception]()
+    server_out, from_server = anyio.create_memory_object_stream[SessionMessage]()
+    unanswered = _Unanswered()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_relay_in, read, to_server, write, unanswered)
+        tg.start_soon(_relay_out, from_server, write, unanswered)
+        await server.run(server_in, server_out, server.create_initialization_options())
+
+
+class _Unanswered:
+    """The requests given to the server that have no response written yet, by id (a client may reuse one)."""
+
+    def __init__(self) -> None:
+        self._ids: Counter[types.RequestId] = Counter()
+        self._none_left = anyio.Event()
+        self._none_left.set()
+
+    def ask(self, request_id: types.RequestId) -> Callable[[], Awaitable[None]]:
+        """Count a request; returns the SDK's hook for one that ends with no response (the client cancelled it)."""
+        self._ids[request_id] += 1
+        if self._none_left.is_set():
+            self._none_left = anyio.Event()
+
+        async def settled() -> None:
+            self._settle(request_id)
+
+        return settled
+
+    def answer(self, message: types.JSONRPCMessage) -> None:
+        if isinstance(message, types.JSONRPCResponse | types.JSONRPCError) and message.id is not None:
+            self._settle(message.id)
+
+    def _settle(self, request_id: types.RequestId) -> None:
+        self._ids[request_id] -= 1
+        if self._ids[request_id] <= 0:
+            del self._ids[request_id]
+        if not self._ids:
+            self._none_left.set()
+
+    async def wait_none_left(self) -> None:
+        await self._none_left.wait()
+
+
+async def _relay_in(
+    read: AsyncIterable[SessionMessage | Exception],
+    to_server: MemoryObjectSendStream[SessionMessage | Exception],
+    write: _Sink,
+    unanswered: _Unanswered,
+) -> None:
+    """Pass the client's messages to the server and answer bad lines; close the server's input once all is answered."""
+    async with to_server:
+        async for item in read:
+            if isinstance(item, Exception):
+                if (reply := _bad_line_reply(item)) is not None:
+                    await write.send(reply)
+            elif isinstance(item.message, types.JSONRPCRequest):
+                # stdio messages carry no metadata; this public transport hook is all the SDK reads from it here
+                hook = unanswered.ask(item.message.id)
+                await to_server.send(
+                    SessionMessage(item.message, ServerMessageMetadata(on_request_unanswered=hook))
+                )
+            else:
+                await to_server.send(item)
+        await unanswered.wait_none_left()
+
+
+async def _relay_out(
+    from_server: MemoryObjectReceiveStream[SessionMessage], write: _Sink, unanswered: _Unanswered
+) -> None:
+    """Pass the server's messages to the client, counting the answers; close the output after the last."""
+    async with from_server:
+        try:
+            async for item in from_server:
+                await write.send(item)
+                unanswered.answer(item.message)
+        finally:
+            await write.aclose()
+
+
+def _bad_line_reply(exc: Exception) -> SessionMessage | None:
+    """JSON-RPC 2.0's reply to a line that is no message: Parse error if not JSON, else Invalid Request.
+
+    A blank line holds no message and gets none.
+    """
+    errors = exc.errors() if isinstance(exc, ValidationError) else []
+    if errors and errors[0]["type"] == "json_invalid":
+        if not str(errors[0]["input"]).strip():
+            return None
+        error = types.ErrorData(code=types.PARSE_ERROR, message="Parse error")
+    else:
+        error = types.ErrorData(code=types.INVALID_REQUEST, message="Invalid Request")
+    return SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=None, error=error))
