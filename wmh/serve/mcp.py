@@ -9,6 +9,8 @@ between the SDK's transport and its server (``serve_answering_all``) so that eve
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 from collections import Counter
 from collections.abc import AsyncIterable, Awaitable, Callable
@@ -91,8 +93,18 @@ async def run_stdio(model: LoadedModel, session_id: str) -> None:
         return model, session_id
 
     server = build_server(target, name=f"wmh-{model.wm.name}")
-    async with stdio_server() as (read, write):
-        await serve_answering_all(server, read, write)
+    try:
+        async with stdio_server() as (read, write):
+            await serve_answering_all(server, read, write)
+    except* (BrokenPipeError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+        _quiet_stdout()  # the client closed our stdout: no one is left to answer
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that flushing it at exit raises no second broken pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 class _Sink(Protocol):

@@ -217,3 +217,19 @@ def test_a_named_session_that_does_not_exist_is_a_404(live: LiveServer) -> None:
     assert (r.status_code, r.json()["error"]) == (404, "not_found")
     assert "typo-session-id" in r.json()["detail"] and "omit X-Wmh-Session" in r.json()["detail"]
     assert httpx.get(f"{live.url}/world_models/m/sessions").json()["sessions"] == []
+
+
+def test_stdio_exits_quietly_when_the_client_stops_reading(stdio_root: Path) -> None:
+    """A client gone (our stdout closed) is the end of the conversation, not an internal error."""
+    proc = subprocess.Popen(
+        wmh_mcp_argv(stdio_root), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    proc.stdin.write(
+        b"".join(orjson.dumps(m) + b"\n" for m in (INITIALIZE, INITIALIZED, tool_call(2, "ping")))
+    )
+    proc.stdin.close()
+    assert proc.wait(timeout=30) == 0
+    err = proc.stderr.read().decode()
+    assert "error" not in err.lower() and "Traceback" not in err, err
