@@ -86,11 +86,17 @@ class BuildSummary(Frozen):
 
 
 class Progress:
-    """Callbacks a front end can hook: phases and per-unit advances. The default does nothing."""
+    """Callbacks a front end can hook: phases and per-unit advances. The default does nothing.
+
+    A phase ends with all of its ``total`` done when the next one starts, unless ``finish`` said
+    how much of it was done (a search that stopped short of its budget).
+    """
 
     def phase(self, name: str, total: int | None = None) -> None: ...
 
     def advance(self, n: int = 1) -> None: ...
+
+    def finish(self, done: int) -> None: ...
 
 
 def build_world_model(
@@ -173,7 +179,9 @@ def _optimize_prompt(
             on_progress=_advance_to(progress, request.prompt_budget),
         )
     except UserInputError as exc:
+        progress.finish(0)
         return None, (f"prompt optimization skipped: {exc}; the default prompt was kept",)
+    progress.finish(result.rollouts)
     return result, ()
 
 
@@ -209,7 +217,9 @@ def _optimize(
             full_engine=engine,
         )
     except UserInputError as exc:
+        progress.finish(0)
         return None, (f"optimization skipped: {exc}; the base configuration was kept",)
+    progress.finish(result.rollouts)  # GEPA stops early when nothing improves, or runs a few past
     return result, ()
 
 

@@ -130,7 +130,7 @@ def render_summary(summary: BuildSummary) -> None:
         table.add_row(
             "optimization (GEPA)",
             f"{held}validation {o.val_base:.3f} -> {o.val_best:.3f}; "
-            f"{o.rollouts} metric calls, {o.candidates} candidates, frontier {o.frontier}",
+            f"{o.rollouts} of {o.budget} metric calls, {o.candidates} candidates, frontier {o.frontier}",
         )
     table.add_row(
         "engine", m.engine if not m.provider else f"{m.engine} ({m.provider} {m.model or 'default model'})"

@@ -99,13 +99,55 @@ def test_build_group_by_and_gzip(tmp_path: Path) -> None:
         (["play", "--name", "missing"], "wmh build --name missing"),
         (["eval", "/no/such/file.jsonl"], "file.jsonl"),
         (["examples", "run", "nope"], "no example 'nope'"),
+        (["build", "--name", "x", "--file", "{tmp}"], "is a directory; pass the trace files in it instead"),
+        (["eval", "{tmp}"], "is a directory; pass the trace files in it instead"),
     ],
 )
 def test_user_errors_are_one_line(tmp_path: Path, args: list[str], expected: str) -> None:
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     result = runner.invoke(app, [*args, *(["--root", str(tmp_path)] if args[0] in ("build", "play") else [])])
     assert result.exit_code == 2, result.output
     assert expected in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output  # no progress bars before it either
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["build", "--file", "x.jsonl", "--bogus"],
+            "error: no such option: --bogus. Try 'wmh build --help'.",
+        ),
+        (
+            ["build", "--budge", "3"],
+            "error: no such option: --budge (Possible options: --budget, --prompt-budget)",
+        ),
+        (["build", "--holdout", "abc"], "error: invalid value for '--holdout': "),
+        (["build", "--name"], "error: option '--name' requires an argument."),
+        (["mcp"], "error: missing option '--name' / '-n'. Try 'wmh mcp --help'."),
+        (["eval"], "error: missing argument 'files'. Try 'wmh eval --help'."),
+        (["nosuch"], "error: no such command 'nosuch'. Try 'wmh --help'."),
+        (["examples", "run"], "Try 'wmh examples run --help'."),
+    ],
+)
+def test_usage_errors_are_one_line(args: list[str], expected: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1 and expected in result.output, result.output
+
+
+def test_help_is_still_typers() -> None:
+    assert runner.invoke(app, ["build", "--help"]).exit_code == 0
+    bare = runner.invoke(app, [])
+    assert bare.exit_code == 2 and "build" in bare.output and "error" not in bare.output
+
+
+def test_usage_error_one_line_in_a_subprocess() -> None:
+    wmh = [sys.executable, "-m", "wmh.cli", "build", "--bogus", "x"]
+    done = subprocess.run(wmh, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == "error: no such option: --bogus. Try 'wmh build --help'.\n"
 
 
 def test_file_with_no_steps_is_one_line_error(tmp_path: Path) -> None:
@@ -113,6 +155,21 @@ def test_file_with_no_steps_is_one_line_error(tmp_path: Path) -> None:
     empty.write_text('{"resourceSpans": []}\n')
     result = runner.invoke(app, ["build", "-n", "e", "-f", str(empty), "--root", str(tmp_path)])
     assert result.exit_code == 2 and "empty.jsonl" in result.output and "Traceback" not in result.output
+
+
+def test_eval_empty_bucket_has_no_scores(tmp_path: Path) -> None:
+    """Every held-out call is new (seen n = 0): its scores are ``-`` in the table, null in --json."""
+    spans = [_span(f"{i + 1:x}", f"{i}a", "add", {"a": i, "b": 2}, str(i + 2), 10) for i in range(10)]
+    lines = [orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [s]}]}]}) for s in spans]
+    traces = tmp_path / "t.jsonl"
+    traces.write_bytes(b"\n".join(lines) + b"\n")
+    text = runner.invoke(app, ["eval", str(traces), "--holdout", "0.3"])
+    assert text.exit_code == 0, text.output
+    seen = next(line for line in text.output.splitlines() if "│ seen " in line)
+    assert re.search(r"│ seen +│ 0 +│ - +│ - +│ - +│ - +│", seen), seen
+    report = orjson.loads(runner.invoke(app, ["eval", str(traces), "--holdout", "0.3", "--json"]).stdout)
+    assert report["seen"] == {"n": 0, "exact": None, "structural": None, "error_flag": None, "fidelity": None}
+    assert report["unseen"]["n"] == 3 and isinstance(report["unseen"]["exact"], float)
 
 
 def test_eval_json_shape(tmp_path: Path) -> None:
@@ -184,6 +241,22 @@ def test_build_optimizes_and_list_shows_it(tmp_path: Path) -> None:
     assert (model / "optimize.json").is_file()
     listing = runner.invoke(app, ["list", "--root", root])
     assert str(manifest["optimization"]["rollouts"]) in listing.output
+
+
+def test_gepa_bar_ends_at_the_calls_made(tmp_path: Path) -> None:
+    """GEPA stops early when nothing improves: the bar ends at the calls it made, not at the budget."""
+    traces = write_traces(tmp_path / "t.jsonl", n=40)
+    root = tmp_path / "r"
+    result = runner.invoke(
+        app, ["build", "-n", "o", "-f", str(traces), "--budget", "1500", "--root", str(root)]
+    )
+    assert result.exit_code == 0, result.output
+    model = next((root / "models" / "o").glob("v-*"))
+    calls = orjson.loads((model / "manifest.json").read_bytes())["optimization"]["rollouts"]
+    assert 0 < calls < 1500
+    bar = next(line for line in result.stderr.splitlines() if line.startswith("optimizing (GEPA)"))
+    assert f" {calls}/1500 " in bar, bar
+    assert f"{calls} of 1500 metric calls" in " ".join(result.stdout.replace("│", " ").split())
 
 
 def test_budget_too_small_still_saves_the_base(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
-import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from wmh.config.store import WorldModelStore
 from wmh.core.errors import NotFoundError, UserInputError, WmhError
@@ -48,8 +48,26 @@ def store_for(root: Path | None) -> WorldModelStore:
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    print_error(message)
     return typer.Exit(code)
+
+
+def print_error(message: str) -> None:
+    """``error: MESSAGE`` on stderr, on one line however long (the message is never read as markup)."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def usage_error(exc: typer.TyperException) -> str:
+    """A usage error (typer's click) as one line: ``missing option '--name'. Try 'wmh build --help'.``"""
+    message = " ".join(exc.format_message().split())
+    message = message[:1].lower() + message[1:] if message[1:2].islower() else message
+    if message and message[-1] not in ".?!":
+        message += "."
+    ctx = getattr(exc, "ctx", None)  # usage errors carry the context of the command that failed
+    helps = getattr(ctx, "help_option_names", None)
+    if ctx is not None and helps:
+        message += f" Try '{ctx.command_path} {helps[0]}'."
+    return message
 
 
 def one_line_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -59,7 +77,7 @@ def one_line_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except (UserInputError, NotFoundError) as exc:
             raise fail(str(exc), 2) from None

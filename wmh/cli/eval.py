@@ -69,12 +69,12 @@ def to_json(outcome: EvalOutcome) -> dict:
     r = outcome.report
     return {
         "engine": outcome.engine,
-        "overall": r.overall.model_dump(),
-        "seen": r.seen.model_dump(),
-        "unseen": r.unseen.model_dump(),
-        "per_tool": {k: v.model_dump() for k, v in r.per_tool.items()},
-        "per_file": {k: v.model_dump() for k, v in r.per_file.items()},
-        "baseline": {"name": "replay-else-most-common", "overall": outcome.baseline.overall.model_dump()},
+        "overall": score_json(r.overall),
+        "seen": score_json(r.seen),
+        "unseen": score_json(r.unseen),
+        "per_tool": {k: score_json(v) for k, v in r.per_tool.items()},
+        "per_file": {k: score_json(v) for k, v in r.per_file.items()},
+        "baseline": {"name": "replay-else-most-common", "overall": score_json(outcome.baseline.overall)},
         "knowable": outcome.knowable,
         "train_traces": outcome.train_traces,
         "heldout_traces": outcome.heldout_traces,
@@ -85,29 +85,33 @@ def to_json(outcome: EvalOutcome) -> dict:
     }
 
 
+def score_json(score: Score) -> dict[str, int | float | None]:
+    """A score's fields; an empty bucket (n = 0) has no mean, so its scores are null."""
+    fields = score.model_dump()
+    return fields if score.n else {k: (v if k == "n" else None) for k, v in fields.items()}
+
+
 def _fold_json(fold: FoldSummary) -> dict:
     return {
         "fold": fold.fold,
         "train_traces": fold.train_traces,
         "heldout_traces": fold.heldout_traces,
         "heldout_groups": fold.heldout_groups,
-        **fold.score.model_dump(),
-        "baseline": fold.baseline.model_dump(),
+        **score_json(fold.score),
+        "baseline": score_json(fold.baseline),
     }
 
 
 def _table(title: str, rows: dict[str, Score]) -> Table:
     table = Table("", "n", "exact", "structural", "error flag", "fidelity", title=title, title_justify="left")
     for label, s in rows.items():
-        table.add_row(
-            label,
-            str(s.n),
-            f"{s.exact:.3f}",
-            f"{s.structural:.3f}",
-            f"{s.error_flag:.3f}",
-            f"{s.fidelity:.3f}",
-        )
+        table.add_row(label, str(s.n), *_means(s, s.exact, s.structural, s.error_flag, s.fidelity))
     return table
+
+
+def _means(score: Score, *values: float) -> list[str]:
+    """The values to 3 places; ``-`` for each when the bucket has no steps (a mean of nothing)."""
+    return [f"{v:.3f}" if score.n else "-" for v in values]
 
 
 _FOLD_COLUMNS = (
@@ -133,7 +137,8 @@ def _folds_table(folds: tuple[FoldSummary, ...]) -> Table:
             str(f.heldout_traces),
             str(f.heldout_groups),
             str(s.n),
-            *(f"{v:.3f}" for v in (s.exact, s.structural, s.error_flag, s.fidelity, f.baseline.exact)),
+            *_means(s, s.exact, s.structural, s.error_flag, s.fidelity),
+            *_means(f.baseline, f.baseline.exact),
         )
     return table
 

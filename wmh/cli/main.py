@@ -2,14 +2,50 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+
 import typer
+from typer.core import TyperGroup
 
 from wmh.cli import build, demo, examples, listing, play, providers, serve, show
 from wmh.cli import eval as eval_cmd
 from wmh.cli import mcp as mcp_cmd
+from wmh.cli.common import print_error, usage_error
+
+
+class OneLineErrors(TyperGroup):
+    """The top-level group: click's usage errors (unknown option, missing or bad value) as one line, exit 2.
+
+    Typer would draw them as a box under the usage; ``--help`` keeps typer's rich rendering.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: object,
+    ) -> object:
+        if not standalone_mode:  # the caller handles errors (click's contract)
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except typer.TyperException as exc:  # typer's click: usage errors and BadParameter
+            if type(exc).__name__ != "NoArgsIsHelpError":  # that one printed the help already
+                print_error(usage_error(exc))
+            code = exc.exit_code
+        except typer.Abort:
+            print_error("aborted")
+            code = 1
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
     name="wmh",
+    cls=OneLineErrors,
     help="World-model harness: build world models of an agent's environment from OpenTelemetry traces.",
     no_args_is_help=True,
     add_completion=False,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from wmh.cli.common import RootOption, one_line_errors, store_for
+from wmh.cli.serve import check_names
 
 
 @one_line_errors
@@ -30,6 +31,7 @@ def mcp(
     from wmh.serve.registry import ModelRegistry, StoreSource, check_session_id
     from wmh.sessions import open_sessions
 
+    check_names((name,), root)
     models = store_for(root)
     backend = open_sessions(store, models.root)
     try:

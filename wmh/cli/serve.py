@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,7 +19,8 @@ from wmh.cli.common import (
     one_line_errors,
     store_for,
 )
-from wmh.core.errors import UserInputError
+from wmh.config.store import check_name
+from wmh.core.errors import NotFoundError, UserInputError
 
 
 @one_line_errors
@@ -54,6 +57,7 @@ def serve(
     from wmh.serve.app import serve as run
 
     check_port(port)
+    check_names(name or (), root)
     config = ServeConfig(
         root=store_for(root).root,
         host=host,
@@ -75,6 +79,20 @@ def serve(
 def check_port(port: int) -> None:
     if not 0 <= port <= 65535:
         raise UserInputError(f"--port must be in [0, 65535], got {port}; e.g. --port 8000")
+
+
+def check_names(names: Sequence[str], root: Path | None) -> None:
+    """Every ``--name`` must be a model in the store: a server that serves none of them is no use."""
+    store = store_for(root)
+    built = set(store.names())
+    missing = [n for n in dict.fromkeys(names) if check_name(n) not in built]
+    if missing:
+        listed = ", ".join(repr(n) for n in missing)
+        there = f"wmh list --root {root}" if root is not None else "wmh list"
+        models = "model" if len(missing) == 1 else "models"
+        raise NotFoundError(
+            f"no world {models} named {listed} under {store.root}; `{there}` shows the ones there"
+        )
 
 
 def check_bindable(host: str, port: int) -> None:

@@ -13,17 +13,42 @@ def test_serve_refuses_open_bind_without_token(tmp_path, monkeypatch: pytest.Mon
     assert r.exit_code == 2 and "WMH_API_TOKEN" in r.output and "Traceback" not in r.output
 
 
+def _models(root, *names: str) -> None:
+    """What the store lists as built models (``models/NAME/CURRENT``), without building them."""
+    for name in names:
+        (root / "models" / name).mkdir(parents=True)
+        (root / "models" / name / "CURRENT").write_text("v-1")
+
+
 def test_serve_passes_its_options(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[ServeConfig] = []
     monkeypatch.setattr("wmh.serve.app.serve", lambda config, on_ready=None: seen.append(config))
+    _models(tmp_path, "a", "b")
     args = ["serve", "--root", str(tmp_path), "--port", "9", "-n", "a", "-n", "b", "--store", "memory:"]
     assert runner.invoke(app, args).exit_code == 0
     assert seen[0].port == 9 and tuple(seen[0].names) == ("a", "b") and seen[0].store == "memory:"
 
 
+def test_serve_refuses_a_name_not_built(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[ServeConfig] = []
+    monkeypatch.setattr("wmh.serve.app.serve", lambda config, on_ready=None: started.append(config))
+    _models(tmp_path, "a")
+    args = ["serve", "--root", str(tmp_path), "--store", "memory:"]
+    r = runner.invoke(app, [*args, "-n", "nosuch"])
+    assert r.exit_code == 2, r.output
+    assert r.output == (
+        f"error: no world model named 'nosuch' under {tmp_path}; `wmh list --root {tmp_path}` shows the ones there\n"
+    )
+    several = runner.invoke(app, [*args, "-n", "a", "-n", "x", "-n", "y", "-n", "x"])
+    assert several.exit_code == 2 and "no world models named 'x', 'y' under" in several.output
+    bad = runner.invoke(app, [*args, "-n", "../a"])
+    assert bad.exit_code == 2 and "invalid world-model name '../a'" in bad.output
+    assert started == []
+
+
 def test_mcp_unknown_model_is_one_line(tmp_path) -> None:
     r = runner.invoke(app, ["mcp", "--name", "nope", "--root", str(tmp_path), "--store", "memory:"])
-    assert r.exit_code == 2 and "no world model named 'nope'" in r.output
+    assert r.exit_code == 2 and "no world model named 'nope'" in r.output and "wmh list" in r.output
 
 
 def test_wmh_serve_in_a_subprocess(tmp_path) -> None:

@@ -60,6 +60,10 @@ def read_file(path: str | Path, on_progress: Progress | None = None) -> ReadResu
     except FileNotFoundError:
         raise TraceFileError(f"{name}: no such file; check the path") from None
     except OSError as err:
+        if Path(path).is_dir():  # IsADirectoryError, or PermissionError on Windows
+            raise TraceFileError(
+                f"{name} is a directory; pass the trace files in it instead (e.g. {Path(name, '*.jsonl')})"
+            ) from None
         raise TraceFileError(
             f"{name}: cannot read it ({err.strerror or err}); check its permissions"
         ) from None

@@ -228,6 +228,13 @@ def test_missing_file_raises(tmp_path: Path):
         read_file(tmp_path / "nope.jsonl")
 
 
+def test_directory_says_so(tmp_path: Path):
+    with pytest.raises(
+        TraceFileError, match=r"is a directory; pass the trace files in it instead \(e\.g\. .*\*\.jsonl\)"
+    ):
+        read_file(tmp_path)
+
+
 def test_progress_reaches_file_size(tmp_path: Path):
     path = write(tmp_path, "a.jsonl", jsonl(*[request(otlp_span("eee19b7ec3c1b174"))] * 50))
     seen: list[int] = []
