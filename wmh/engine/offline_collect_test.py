@@ -108,7 +108,8 @@ def _leg(num: str, price: int, origin: str) -> dict:
     return {"num": num, "day": "d1", "price": price, "from": origin}
 
 
-def test_patched_items_keep_their_own_fields_and_the_recorded_field_order() -> None:
+def _changes() -> list[Episode]:
+    """Tasks that read a booking, search a day's legs and change the booking to two of them (eco)."""
     eps = []
     for i in range(6):
         booking = {"id": f"B{i}", "legs": [_leg(f"O{i}", 50 + i, "X")]}
@@ -118,17 +119,17 @@ def test_patched_items_keep_their_own_fields_and_the_recorded_field_order() -> N
         ]
         changed = {**booking, "legs": [*booking["legs"], _leg(f"N{i}1", 101, "Y"), _leg(f"N{i}2", 102, "Y")]}
         legs: list = [{"num": leg["num"], "day": "d1"} for leg in changed["legs"]]
-        eps.append(
-            Episode(
-                trace_id=f"c{i}",
-                task=f"change {i}",
-                steps=(
-                    step("read", booking, id=f"B{i}"),
-                    step("search", found, day="d1"),
-                    step("change", changed, id=f"B{i}", cabin="eco", legs=legs),
-                ),
-            )
+        steps = (
+            step("read", booking, id=f"B{i}"),
+            step("search", found, day="d1"),
+            step("change", changed, id=f"B{i}", cabin="eco", legs=legs),
         )
+        eps.append(Episode(trace_id=f"c{i}", task=f"change {i}", steps=steps))
+    return eps
+
+
+def test_patched_items_keep_their_own_fields_and_the_recorded_field_order() -> None:
+    eps = _changes()
     engine = fit_offline(eps)
     read = step("read", {"id": "B9", "legs": [_leg("O9", 77, "X")]}, id="B9")
     searched = step(
@@ -145,21 +146,7 @@ def test_patched_items_keep_their_own_fields_and_the_recorded_field_order() -> N
 def test_an_item_the_session_never_read_is_joined_from_another_traces_answer_of_its_day() -> None:
     """The fare of a leg no search of this session showed comes from another trace's search of that
     day (its objects hold no day: the call's argument dates them), not from a search of another day."""
-    eps = []
-    for i in range(6):
-        booking = {"id": f"B{i}", "legs": [_leg(f"O{i}", 50 + i, "X")]}
-        found = [
-            {"num": f"N{i}{j}", "day": "d1", "from": "Y", "prices": {"eco": 100 + j, "biz": 300}}
-            for j in (1, 2)
-        ]
-        changed = {**booking, "legs": [*booking["legs"], _leg(f"N{i}1", 101, "Y"), _leg(f"N{i}2", 102, "Y")]}
-        legs: list = [{"num": leg["num"], "day": "d1"} for leg in changed["legs"]]
-        steps = (
-            step("read", booking, id=f"B{i}"),
-            step("search", found, day="d1"),
-            step("change", changed, id=f"B{i}", cabin="eco", legs=legs),
-        )
-        eps.append(Episode(trace_id=f"c{i}", task=f"change {i}", steps=steps))
+    eps = _changes()
     for day, fare in (("d2", 999), ("d1", 123)):
         shown = [{"num": "N91", "from": "Y", "prices": {"eco": fare, "biz": 9}}]
         eps.append(Episode(trace_id=f"s{day}", task="look", steps=(step("search", shown, day=day),)))

@@ -202,18 +202,8 @@ def test_a_call_the_client_cancels_does_not_hold_the_end_of_input() -> None:
 
 
 def test_a_named_session_that_does_not_exist_is_a_404(live: LiveServer) -> None:
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
     headers = {"X-Wmh-Session": "typo-session-id", "accept": "application/json, text/event-stream"}
-    r = httpx.post(f"{live.url}/world_models/m/mcp", json=initialize, headers=headers)
+    r = httpx.post(f"{live.url}/world_models/m/mcp", json=INITIALIZE, headers=headers)
     assert (r.status_code, r.json()["error"]) == (404, "not_found")
     assert "typo-session-id" in r.json()["detail"] and "omit X-Wmh-Session" in r.json()["detail"]
     assert httpx.get(f"{live.url}/world_models/m/sessions").json()["sessions"] == []
