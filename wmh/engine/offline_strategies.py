@@ -501,20 +501,18 @@ def _enrich(q: Query, given: list[Json], op: KeyOp, old: Json, base: dict[str, J
 def _recorded_join(q: Query, item: dict[str, Json], path: tuple[str, ...]) -> tuple[bool, Json]:
     """The value at ``path`` in an object another trace's answer showed agreeing with ``item`` on every
     one of its fields: the world as train read it, for an object this session has not read."""
-    if not path or not item:
+    name = next((v for v in item.values() if isinstance(v, str)), None)  # the item's first string names it
+    if not path or name is None:
         return False, None
-    holders = q.engine.holders(path[0])
-    for key, value in item.items():
-        if not isinstance(value, str):
-            continue
-        for trace, obj in holders.get(value, ()):
-            if trace == q.exclude or trace in q.exclude_more or obj.get(key) != value:
-                continue
-            if all(obj.get(k) == v for k, v in item.items()):
-                found, out = at_path(obj, path)
-                if found:
-                    return True, out
-        return False, None  # the first string field names the object: one lookup
+    for trace, obj in q.engine.holders(path[0]).get(name, ()):
+        if (
+            trace != q.exclude
+            and trace not in q.exclude_more
+            and all(obj.get(k) == v for k, v in item.items())
+        ):
+            found, out = at_path(obj, path)
+            if found:
+                return True, out
     return False, None
 
 
