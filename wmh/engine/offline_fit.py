@@ -21,12 +21,14 @@ from wmh.engine.offline import OfflineEngine, arg_vectors
 from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_json import Json, dumps, leaves, parsed
 from wmh.engine.offline_knowledge import Calibration, ToolKnowledge, learn, task_group, value_hash
-from wmh.engine.offline_strategies import Query, analogy, chained, collected, most_common
+from wmh.engine.offline_limits import ChargeSample, learn_charges
+from wmh.engine.offline_strategies import Query, analogy, chained, collected, most_common, patched
 from wmh.eval.grade import grade
 from wmh.retrieval.embed import HashingEmbedder
 from wmh.retrieval.index import VectorIndex
 
 CALIBRATION_CALLS = 100
+CHARGE_CALLS = 400  # train calls of a write answered to learn its charge limits
 
 
 def fit(episodes: Sequence[Episode], config: OfflineConfig) -> OfflineEngine:
@@ -46,7 +48,7 @@ def fit(episodes: Sequence[Episode], config: OfflineConfig) -> OfflineEngine:
         row_recs,
         np.array(sorted(known), dtype=np.uint64),
     )
-    return calibrate(engine, episodes)
+    return learn_charge_limits(calibrate(engine, episodes), episodes)
 
 
 def _records(
@@ -88,20 +90,53 @@ def _known_values(episodes: Sequence[Episode]) -> set[int]:
     return known
 
 
-def calibrate(engine: OfflineEngine, episodes: Sequence[Episode]) -> OfflineEngine:
-    """Score analogies against the most common answer per tool on a sample of train calls, each
-    answered without the traces of its own task (as a held-out task would be)."""
+def learn_charge_limits(engine: OfflineEngine, episodes: Sequence[Episode]) -> OfflineEngine:
+    """Learn the charge limits (``offline_limits.ChargeRule``) of each write that appends to the object
+    it patches and sometimes fails. The amount charged is what the engine's own patch computes, so it
+    is learned from the answers the engine makes for train calls, each asked as a held-out task's."""
+    by_task = _tasks(engine, episodes)
+    for tool, knowledge in list(engine.knowledge.items()):
+        appends = any(op.op == "append" for rule in knowledge.templates for op in rule.keys)
+        if not appends or knowledge.error_rate == 0:
+            continue
+        samples = []
+        for rec in _sample(engine, tool, CHARGE_CALLS):
+            q = _calibration_query(engine, episodes, by_task, rec)
+            made = patched(q)
+            if made is not None:
+                failed, text = bool(engine.rec_err[rec]), engine.rec_content[rec]
+                samples.append(ChargeSample(*made, list(q.view.objects()), failed, text))
+        rules = learn_charges(samples)
+        if rules:
+            engine.knowledge[tool] = knowledge.model_copy(update={"charges": rules})
+    return engine
+
+
+def _tasks(engine: OfflineEngine, episodes: Sequence[Episode]) -> dict[str, list[int]]:
+    """The train episodes of each task."""
     by_task: dict[str, list[int]] = {}
     for t, ep in enumerate(episodes):
         by_task.setdefault(task_group(ep, engine.config.group_by), []).append(t)
+    return by_task
+
+
+def _sample(engine: OfflineEngine, tool: str, n: int) -> list[int]:
+    """Up to ``n`` of the tool's records, evenly spread over the train calls."""
+    recs = np.flatnonzero(engine.rec_tool == engine.tool_ids[tool])
+    return recs[np.linspace(0, len(recs) - 1, min(len(recs), n)).astype(np.int64)].tolist()
+
+
+def calibrate(engine: OfflineEngine, episodes: Sequence[Episode]) -> OfflineEngine:
+    """Score analogies against the most common answer per tool on a sample of train calls, each
+    answered without the traces of its own task (as a held-out task would be)."""
+    by_task = _tasks(engine, episodes)
     for tool, knowledge in list(engine.knowledge.items()):
-        recs = np.flatnonzero(engine.rec_tool == engine.tool_ids[tool])
-        sample = recs[np.linspace(0, len(recs) - 1, min(len(recs), CALIBRATION_CALLS)).astype(np.int64)]
+        sample = _sample(engine, tool, CALIBRATION_CALLS)
         samples: dict[str, list[tuple[float, float, float]]] = {"ok": [], "error": []}
         gains: list[float] = []
         chain_gains: dict[bool, list[float]] = {True: [], False: []}  # by whether chains were found
         vote_hits = prior_hits = 0
-        for rec in sample.tolist():
+        for rec in sample:
             q = _calibration_query(engine, episodes, by_task, rec)
             recorded = Observation(content=engine.rec_content[rec], is_error=bool(engine.rec_err[rec]))
             common = most_common(q)

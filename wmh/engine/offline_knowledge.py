@@ -54,7 +54,7 @@ from wmh.engine.offline_json import (
     scalar,
     strings,
 )
-from wmh.engine.offline_limits import LimitRule, learn_limits
+from wmh.engine.offline_limits import ChargeRule, LimitRule, learn_limits
 from wmh.engine.offline_lines import learn_carried
 
 SHARE_PRIOR = 1  # pseudo-count pulling rates of rarely-seen rules toward "unproven"
@@ -283,6 +283,10 @@ class ToolKnowledge(Frozen):
     numeric_check: NumericCheckRule | None = None
     limits: tuple[LimitRule, ...] = Field(
         default=(), description="Numbers a call may not ask beyond what the object it names holds"
+    )
+    charges: tuple[ChargeRule, ...] = Field(
+        default=(),
+        description="Amounts a write's answer may not charge beyond what the object it names holds",
     )
     cutoffs: tuple[CutoffRule, ...] = Field(
         default=(), description="Days (of a date argument) on or before which every call answered alike"

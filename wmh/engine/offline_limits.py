@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 from pydantic import Field
 
@@ -91,24 +92,36 @@ def learn_limits(
         rule = LimitRule(
             name=name, amount=amount, key=key, field=field, template=template, fails=0, accuracy=0
         )
-        right = wrong = 0
-        named: set[str] = set()
-        for step, objects in seen:
-            applies, over = check(rule, step.action.arguments, objects)
-            text, failed = step.observation.content, step.observation.is_error
-            if not applies or (failed and not fits(template, text)):
-                continue  # another failure may have come first: it says nothing of the limit
-            if over and failed and text == template.replace("{value}", over):
-                right += 1
-                named.add(over)
-            elif not over and not failed:
-                right += 1
-            else:
-                wrong += 1
-        accuracy = right / (right + wrong + 1)
-        if len(named) >= 2 and accuracy >= LIMIT_MIN_ACCURACY:
-            rules.append(rule.model_copy(update={"fails": len(named), "accuracy": accuracy}))
+        outcomes = (
+            (
+                *check(rule, step.action.arguments, objects),
+                step.observation.is_error,
+                step.observation.content,
+            )
+            for step, objects in seen
+        )
+        fails, accuracy = judged(template, outcomes)
+        if fails >= 2 and accuracy >= LIMIT_MIN_ACCURACY:
+            rules.append(rule.model_copy(update={"fails": fails, "accuracy": accuracy}))
     return tuple(sorted(rules, key=lambda r: (-r.accuracy, -r.fails, r.template))[:2])
+
+
+def judged(template: str, outcomes: Iterable[tuple[bool, str, bool, str]]) -> tuple[int, float]:
+    """(distinct names its failures named, accuracy) of a limit failing with ``template``, from each
+    train call's (whether the limit applies, the name over it or "", whether it failed, its answer)."""
+    right = wrong = 0
+    named: set[str] = set()
+    for applies, over, failed, text in outcomes:
+        if not applies or (failed and not fits(template, text)):
+            continue  # another failure may have come first: it says nothing of the limit
+        if over and failed and text == template.replace("{value}", over):
+            right += 1
+            named.add(over)
+        elif not over and not failed:
+            right += 1
+        else:
+            wrong += 1
+    return len(named), right / (right + wrong + 1)
 
 
 def _explanations(step: Step, objects: Sequence[dict[str, Json]]) -> set[tuple[str, str, str, str, str]]:
@@ -155,3 +168,134 @@ def fits(template: str, text: str) -> bool:
 
 def _number(value: Json) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+class ChargeRule(Frozen):
+    """The call fails with ``template`` when the item its answer would append to ``list_key`` asks,
+    in ``amount_field``, more than the ``field`` of the object the item names (by ``name_field``) holds,
+    as the session last read the object whose ``key`` is that name.
+
+    A limit on a number the call never passes: changing a booking's flights charges the fare
+    difference to the card it names, and fails when the card's balance is below it."""
+
+    list_key: str = Field(description="The answer's list the write appends an item to")
+    name_field: str = Field(description="The appended item's field naming the object charged")
+    amount_field: str = Field(description="The appended item's number: the amount charged")
+    key: str = Field(description="The object's field holding the name")
+    field: str = Field(description="The object's number the amount may not exceed")
+    template: str = Field(description="The error text, with {value} where the name goes")
+    where: dict[str, str] = Field(default_factory=dict, description="String fields the object must have")
+    fails: int = Field(description="Train failures the rule explains")
+    accuracy: float = Field(description="Share of the train calls it applied to whose outcome it foretold")
+
+
+class ChargeSample(NamedTuple):
+    """A train call of a write: the answer the engine makes for it (success assumed), the object that
+    answer patches, what the session read before (latest first), and what the call really got."""
+
+    answer: dict[str, Json]
+    base: dict[str, Json]
+    objects: Sequence[dict[str, Json]]
+    failed: bool
+    text: str
+
+
+def appended(answer: dict[str, Json], base: dict[str, Json]) -> Iterator[tuple[str, dict[str, Json]]]:
+    """(list key, item) of each list the answer made longer than the object's: its last item."""
+    for key, value in answer.items():
+        old = base.get(key)
+        if isinstance(value, list) and isinstance(old, list) and len(value) > len(old):
+            item = value[-1]
+            if isinstance(item, dict):
+                yield key, item
+
+
+def check_charge(
+    rule: ChargeRule, answer: dict[str, Json], base: dict[str, Json], objects: Sequence[dict[str, Json]]
+) -> tuple[bool, str]:
+    """(applies, the name of the object charged beyond its ``field``, or "" when it stays within)."""
+    found = _charged(rule, answer, base, objects)
+    if found is None:
+        return False, ""
+    name, amount, obj = found
+    limit = _number(obj.get(rule.field))
+    if limit is None or any(obj.get(k) != v for k, v in rule.where.items()):
+        return False, ""
+    return True, name if amount > limit + TOLERANCE * max(1.0, abs(limit)) else ""
+
+
+def _charged(
+    rule: ChargeRule, answer: dict[str, Json], base: dict[str, Json], objects: Sequence[dict[str, Json]]
+) -> tuple[str, float, dict[str, Json]] | None:
+    """(name, amount, the object the session last read under that name) of the item the answer appends."""
+    for key, item in appended(answer, base):
+        name, amount = item.get(rule.name_field), _number(item.get(rule.amount_field))
+        if key == rule.list_key and isinstance(name, str) and amount is not None:
+            obj = next((o for o in objects if o.get(rule.key) == name), None)
+            return (name, amount, obj) if obj is not None else None
+    return None
+
+
+def learn_charges(samples: Sequence[ChargeSample]) -> tuple[ChargeRule, ...]:
+    """The charge limits a write's calls obey: explanations of its failures (an appended item asking more
+    than the object it names held) kept when they foretell the outcome of the calls they apply to. A
+    rule holds only for objects with the string fields all the failures' objects shared (a gift card's
+    balance is no limit on a certificate)."""
+    candidates: Counter[tuple[str, str, str, str, str, str]] = Counter()
+    for s in samples:
+        if s.failed:
+            candidates.update(_charge_explanations(s))
+    rules = []
+    for (list_key, name_field, amount_field, key, field, template), _ in candidates.most_common(16):
+        rule = ChargeRule(
+            list_key=list_key,
+            name_field=name_field,
+            amount_field=amount_field,
+            key=key,
+            field=field,
+            template=template,
+            fails=0,
+            accuracy=0,
+        )
+        rule = rule.model_copy(update={"where": _shared_fields(rule, samples)})
+        outcomes = ((*check_charge(rule, s.answer, s.base, s.objects), s.failed, s.text) for s in samples)
+        fails, accuracy = judged(template, outcomes)
+        if fails >= 2 and accuracy >= LIMIT_MIN_ACCURACY:
+            rules.append(rule.model_copy(update={"fails": fails, "accuracy": accuracy}))
+    return tuple(sorted(rules, key=lambda r: (-r.accuracy, -r.fails, r.template))[:2])
+
+
+def _shared_fields(rule: ChargeRule, samples: Sequence[ChargeSample]) -> dict[str, str]:
+    """The string fields (but the name's) every object charged beyond the limit in a failure the rule's
+    text names held alike."""
+    shared: dict[str, str] | None = None
+    for s in samples:
+        over = check_charge(rule, s.answer, s.base, s.objects)[1] if s.failed else ""
+        found = _charged(rule, s.answer, s.base, s.objects) if over else None
+        if found is None or s.text != rule.template.replace("{value}", over):
+            continue
+        strings = {k: v for k, v in found[2].items() if isinstance(v, str) and k != rule.key}
+        shared = strings if shared is None else {k: v for k, v in shared.items() if strings.get(k) == v}
+    return shared or {}
+
+
+def _charge_explanations(s: ChargeSample) -> set[tuple[str, str, str, str, str, str]]:
+    """Every (list key, name field, amount field, key, field, template) by which this failure is a charge
+    beyond what the named object held: the latest object holding the name, a number of it below the amount."""
+    out = set()
+    for list_key, item in appended(s.answer, s.base):
+        for name_field, name in item.items():
+            if not isinstance(name, str) or len(name) < 3:
+                continue
+            amounts = [(f, n) for f, v in item.items() if (n := _number(v)) is not None]
+            keys: set[str] = set()
+            for obj in s.objects:
+                for key in [k for k, v in obj.items() if v == name and k not in keys]:
+                    keys.add(key)
+                    for field, leaf in obj.items():
+                        limit = _number(leaf)
+                        for amount_field, number in amounts:
+                            if limit is not None and number > limit:
+                                template = s.text.replace(name, "{value}")
+                                out.add((list_key, name_field, amount_field, key, field, template))
+    return out

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from wmh.core.types import Episode
 from wmh.engine.offline import fit_offline
 from wmh.engine.offline_json import Json
-from wmh.engine.offline_limits import LimitRule, asks, check, learn_limits
+from wmh.engine.offline_limits import ChargeRule, LimitRule, asks, check, check_charge, learn_limits
 from wmh.engine.offline_test import act, session, step
 
 TEXT = "Error: not enough balance in card {value}"
@@ -136,3 +138,82 @@ def _retried(i: int) -> Episode:
     return ep.model_copy(
         update={"steps": (*ep.steps, step("pay", ok, user_id=uid, items=[{"card_id": card, "amount": 90}]))}
     )
+
+
+SHORT = "Error: gift card balance is not enough"
+
+
+def plan(sid: str, uid: str) -> dict:
+    return {"sub_id": sid, "user_id": uid, "seats": 10, "payments": [{"card_id": "card_start", "amount": 10}]}
+
+
+def adding(i: int, seats: int, balance: int = 50) -> Episode:
+    """Read a plan of 10 seats and a wallet, then add seats charging the difference to a gift card: a
+    charge above its balance fails (the call itself names no amount)."""
+    uid, sid, card = f"u{i}", f"SUB{i:03d}", f"gift_{i:04d}"
+    base = plan(sid, uid)
+    charge = seats - 10
+    payments = [*base["payments"], {"card_id": card, "amount": charge}]
+    over = charge > balance
+    return Episode(
+        trace_id=f"t{i}",
+        task=f"add seats to {sid}",
+        steps=(
+            step("get_plan", base, sub_id=sid),
+            step("get_wallet", wallet(uid, card, balance), user_id=uid),
+            step(
+                "add_seats",
+                SHORT if over else {**base, "seats": seats, "payments": payments},
+                over,
+                **{"sub_id": sid, "seats": seats, "card_id": card},
+            ),
+        ),
+    )
+
+
+def charged_corpus() -> list[Episode]:
+    return [adding(i, seats) for i, seats in enumerate([20, 70, 30, 45, 100, 15, 90, 25, 58, 60, 55])]
+
+
+CHARGE = ChargeRule(
+    list_key="payments",
+    name_field="card_id",
+    amount_field="amount",
+    key="id",
+    field="balance",
+    template=SHORT,
+    where={"kind": "gift"},
+    fails=3,
+    accuracy=0,
+)
+
+
+def test_fit_learns_the_balance_a_write_may_not_charge_beyond() -> None:
+    knowledge = fit_offline(charged_corpus()).knowledge["add_seats"]
+    (rule,) = knowledge.charges
+    assert rule.model_copy(update={"accuracy": 0}) == CHARGE
+    assert rule.accuracy == 11 / 12  # every call foretold, after a pseudo-count
+    assert knowledge.limits == ()  # the seats asked are no limit: 55, 58 and 60 seats stay within 50
+
+
+def test_check_charge_reads_the_appended_item_and_holds_only_like_objects() -> None:
+    base = plan("SUB1", "u1")
+    answer = {**base, "payments": [*base["payments"], {"card_id": "g1", "amount": 40}]}
+    gift = {"id": "g1", "kind": "gift", "balance": 30}
+    assert check_charge(CHARGE, answer, base, [gift]) == (True, "g1")
+    assert check_charge(CHARGE, answer, base, [{**gift, "balance": 40}]) == (True, "")
+    assert check_charge(CHARGE, answer, base, [{**gift, "kind": "certificate"}]) == (False, "")
+    assert check_charge(CHARGE, base, base, [gift]) == (False, "")  # nothing appended: no charge
+
+
+def test_engine_fails_a_write_charging_more_than_the_card_the_session_read() -> None:
+    engine = fit_offline(charged_corpus())
+    reads = (step("get_plan", plan("SUB9", "u9"), sub_id="SUB9"), step("get_wallet", wallet("u9", "g9", 30)))
+    over = engine.answer(session(*reads), act("add_seats", sub_id="SUB9", seats=50, card_id="g9"))
+    assert (over.is_error, over.content, over.source) == (True, SHORT, "limit")
+    within = engine.answer(session(*reads), act("add_seats", sub_id="SUB9", seats=40, card_id="g9"))
+    assert not within.is_error
+    assert json.loads(within.content)["payments"][-1] == {"card_id": "g9", "amount": 30}
+    failed = step("add_seats", SHORT, True, sub_id="SUB9", seats=50, card_id="g9")
+    again = engine.answer(session(*reads, failed), act("add_seats", sub_id="SUB9", seats=35, card_id="g9"))
+    assert not again.is_error  # the earlier failure does not stick: this charge stays within

@@ -49,7 +49,7 @@ from wmh.engine.offline_knowledge import (
     sticky_match,
     value_shape,
 )
-from wmh.engine.offline_limits import asks, check, fits
+from wmh.engine.offline_limits import asks, check, check_charge, fits
 from wmh.engine.offline_state import SessionView
 
 if TYPE_CHECKING:
@@ -236,13 +236,26 @@ def constant(q: Query) -> Observation | None:
 
 def limit(q: Query) -> Observation | None:
     """The tool's failure when the call asks more than the object it names holds, as the session last
-    read it; when every number stays within, that failure is ruled out (a sticky error does not repeat)."""
+    read it; when every number stays within, that failure is ruled out (a sticky error does not repeat).
+    A write's charge (the amount its answer appends) is held to the object it names the same way."""
     objects: list[dict[str, Json]] | None = None
     for rule in q.knowledge.limits:
         if rule.fails < q.cfg.min_support or not any(asks(q.args, rule.name, rule.amount)):
             continue
         objects = objects if objects is not None else list(q.view.objects())
         applies, over = check(rule, q.args, objects)
+        if over:
+            return Observation(content=rule.template.replace("{value}", over), is_error=True, source="limit")
+        if applies:
+            q.within.add(rule.template)
+    charges = [r for r in q.knowledge.charges if r.fails >= q.cfg.min_support]
+    made = patched(q) if charges else None
+    if made is None:
+        return None
+    answer, base = made
+    for rule in charges:
+        objects = objects if objects is not None else list(q.view.objects())
+        applies, over = check_charge(rule, answer, base, objects)
         if over:
             return Observation(content=rule.template.replace("{value}", over), is_error=True, source="limit")
         if applies:
@@ -351,24 +364,42 @@ def _session_total(q: Query, rule: NumericCheckRule) -> float | None:
 
 
 def template(q: Query) -> Observation | None:
+    found = template_base(q)
+    if found is None:
+        return None
+    if q.knowledge.error_rate > 0:
+        best = q.best_neighbor()
+        if best is not None and best[1]:
+            return None
+    return _build(q, *found)
+
+
+def template_base(q: Query) -> tuple[TemplateRule, dict[str, Json] | None] | None:
+    """The first usable template rule and the object it patches (None for a rule built from the
+    arguments alone); None when no rule can answer the call."""
     for rule in q.knowledge.templates:
         if rule.accuracy < q.cfg.template_min_accuracy or rule.support < q.cfg.min_support:
             continue
-        base: dict[str, Json] | None = None
-        if rule.base_arg:
-            value = q.args.get(rule.base_arg)
-            found = q.view.latest_entity(rule.base_key, value, rule.sources)
-            if found is None and q.cfg.patch_any_source:
-                found = q.view.latest_entity(rule.base_key, value, None)
-            base = found[1] if found is not None else _recorded_base(q, rule.base_key, value, rule.sources)
-            if base is None:
-                continue
-        if q.knowledge.error_rate > 0:
-            best = q.best_neighbor()
-            if best is not None and best[1]:
-                return None
-        return _build(q, rule, base)
+        if not rule.base_arg:
+            return rule, None
+        value = q.args.get(rule.base_arg)
+        found = q.view.latest_entity(rule.base_key, value, rule.sources)
+        if found is None and q.cfg.patch_any_source:
+            found = q.view.latest_entity(rule.base_key, value, None)
+        base = found[1] if found is not None else _recorded_base(q, rule.base_key, value, rule.sources)
+        if base is not None:
+            return rule, base
     return None
+
+
+def patched(q: Query) -> tuple[dict[str, Json], dict[str, Json]] | None:
+    """(the answer a patching template rule makes for the call, the object it patches), whatever the
+    call's outcome; None when no such rule answers it."""
+    found = template_base(q)
+    if found is None or found[1] is None:
+        return None
+    answer = as_dict(_build(q, *found).content)
+    return (answer, found[1]) if answer is not None else None
 
 
 def _recorded_base(q: Query, key: str, value: Json, sources: Sequence[str]) -> dict[str, Json] | None:
