@@ -248,6 +248,49 @@ def test_a_mutation_appends_only_when_its_numeric_argument_is_positive() -> None
     assert len(paid) == 2 and paid[1]["method"] == "gift"
 
 
+def test_a_mutation_charges_a_fee_per_unit_only_when_it_raises_a_count() -> None:
+    """Bags cost 25 each: raising the count from 1 to 3 appends a payment of 50; lowering it or keeping it
+    appends nothing. Neither the condition (the count raised, not merely positive) nor the rate is given."""
+
+    def booking(bid: str, bags: int, paid: list) -> dict:
+        return {"id": bid, "bags": bags, "paid": paid}
+
+    eps = []
+    for i, (before_bags, after_bags) in enumerate([(0, 1), (1, 3), (2, 1), (2, 2), (1, 2), (3, 0), (0, 2)]):
+        before = booking(f"K{i}", before_bags, [{"method": "card", "amount": 80}])
+        fee = (
+            [{"method": f"m{i}", "amount": 25 * (after_bags - before_bags)}]
+            if after_bags > before_bags
+            else []
+        )
+        eps.append(
+            Episode(
+                trace_id=f"k{i}",
+                task=f"bags {i}",
+                steps=(
+                    step("read", before, id=f"K{i}"),
+                    step(
+                        "set_bags",
+                        booking(f"K{i}", after_bags, [*before["paid"], *fee]),
+                        id=f"K{i}",
+                        bags=after_bags,
+                        method=f"m{i}",
+                    ),
+                ),
+            )
+        )
+    engine = fit_offline(eps)
+    read = step("read", booking("K9", 2, [{"method": "card", "amount": 80}]), id="K9")
+
+    def paid(bags: int) -> list:
+        answer = engine.answer(session(read), act("set_bags", id="K9", bags=bags, method="gift"))
+        assert answer.source == "patch"
+        return json.loads(answer.content)["paid"][1:]
+
+    assert paid(5) == [{"method": "gift", "amount": 75}]
+    assert paid(2) == [] and paid(1) == []  # positive, but no bag added
+
+
 def test_a_guessed_answer_spells_names_from_the_argument_words() -> None:
     people = [("ann", "lee"), ("bo", "kim"), ("cy", "fox"), ("di", "ray")]
     eps = [

@@ -95,6 +95,11 @@ class KeyOp(Frozen):
     when_arg: str = Field(
         default="", description="For append: appends only when this numeric argument is positive (else keeps)"
     )
+    when_increase: bool = Field(
+        default=False,
+        description="For append with when_arg: only when the argument exceeds the object's field of that "
+        "name (a count raised), rather than when it is positive",
+    )
     item_order: tuple[str, ...] = Field(
         default=(), description="For enrich: the usual order of a completed item's fields"
     )
@@ -984,7 +989,9 @@ def _key_op(episodes: Sequence[Episode], key: str, examples: Sequence[_Example])
                 votes[("enrich", a)] += 1
                 enriched[a].append(example)
     rank = {"src": 0, "arg": 1, "enrich": 2, "append": 3}
-    when_arg = _append_condition(key, examples) if votes[("append", "")] and votes[("src", "")] else ""
+    when_arg, when_increase = (
+        _append_condition(key, examples) if votes[("append", "")] and votes[("src", "")] else ("", False)
+    )
     if when_arg:
         votes[("append", "")] += votes.pop(("src", ""))
     best = min(votes.items(), key=lambda kv: (-kv[1], rank[kv[0][0]], kv[0][1])) if votes else None
@@ -1006,8 +1013,9 @@ def _key_op(episodes: Sequence[Episode], key: str, examples: Sequence[_Example])
             return KeyOp(
                 key=key,
                 op="append",
-                item_fields=_append_fields(key, appended),
+                item_fields=_append_fields(key, appended, when_arg),
                 when_arg=when_arg,
+                when_increase=when_increase,
                 accuracy=count / n,
             )
         return KeyOp(key=key, op="src" if op == "src" else "arg", arg=arg, accuracy=count / n)
@@ -1016,24 +1024,37 @@ def _key_op(episodes: Sequence[Episode], key: str, examples: Sequence[_Example])
     return KeyOp(key=key, op="neighbor", accuracy=0.0)
 
 
-def _append_condition(key: str, examples: Sequence[_Example]) -> str:
-    """A numeric argument that is positive exactly when the mutation appended to ``key`` (and zero or
-    less when it kept the list as it was), on all such calls; "" when none."""
-    outcomes: list[tuple[dict[str, Json], bool]] = []
+def _append_condition(key: str, examples: Sequence[_Example]) -> tuple[str, bool]:
+    """(a numeric argument, whether it is measured against the object's field of that name) such that the
+    mutation appended to ``key`` exactly when the argument was positive, or else exactly when it exceeded
+    that field (and kept the list as it was otherwise), on all such calls; ("", False) when none."""
+    outcomes: list[tuple[dict[str, Json], dict[str, Json], bool]] = []
     for args, ans, base, _ in examples:
         if base is None or key not in ans or key not in base:
             continue
         if _appends(ans[key], base[key]):
-            outcomes.append((args, True))
+            outcomes.append((args, base, True))
         elif canonical(ans[key]) == canonical(base[key]):
-            outcomes.append((args, False))
+            outcomes.append((args, base, False))
     if len(outcomes) < 2:
-        return ""
-    for a in sorted({a for args, _ in outcomes for a in args}):
-        values = [(args.get(a), appended) for args, appended in outcomes]
-        if all(isinstance(v, int | float) and not isinstance(v, bool) and (v > 0) == ok for v, ok in values):
-            return a
-    return ""
+        return "", False
+    names = sorted({a for args, _, _ in outcomes for a in args})
+    for increase in (False, True):
+        for a in names:
+            if all(raised(args, base, a, increase) == ok for args, base, ok in outcomes):
+                return a, increase
+    return "", False
+
+
+def raised(args: dict[str, Json], base: dict[str, Json] | None, arg: str, increase: bool) -> bool | None:
+    """Whether numeric argument ``arg`` is positive, or (``increase``) above the object's field of that
+    name; None when a number is missing."""
+    given = args.get(arg)
+    floor = (base or {}).get(arg) if increase else 0
+    numbers = isinstance(given, int | float) and isinstance(floor, int | float)
+    if not numbers or isinstance(given, bool) or isinstance(floor, bool):
+        return None
+    return given > floor
 
 
 def _appends(value: Json, old: Json) -> bool:
@@ -1047,12 +1068,15 @@ def _appends(value: Json, old: Json) -> bool:
 
 
 def _append_fields(
-    key: str, appended: Sequence[tuple[dict[str, Json], list[Json], dict[str, Json], dict[str, Json]]]
+    key: str,
+    appended: Sequence[tuple[dict[str, Json], list[Json], dict[str, Json], dict[str, Json]]],
+    when_arg: str = "",
 ) -> dict[str, str]:
     """Fields of the item a mutation appends that are known in advance: ``@arg`` (that argument's value),
     ``=json`` (a constant), ``^first`` / ``^last`` (the field of the list's first / last item before) or
     ``#formula`` (arithmetic over numbers of the arguments, the answer and the object before, see
-    ``numeric_features``); other fields are left out."""
+    ``numeric_features``); other fields are left out. Of formulas that agree as often, one reading the
+    argument that decides whether the item is appended (``when_arg``) is preferred."""
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     n = 0
     for args, items, ans, base in appended[:100]:
@@ -1075,7 +1099,15 @@ def _append_fields(
     fields = {}
     for field, c in sorted(votes.items()):
         how, count = min(
-            c.items(), key=lambda kv: (-kv[1], kv[0][0] != "@", kv[0][0] != "=", len(kv[0]), kv[0])
+            c.items(),
+            key=lambda kv: (
+                -kv[1],
+                kv[0][0] != "@",
+                kv[0][0] != "=",
+                not when_arg or f".{when_arg}|" not in kv[0],
+                len(kv[0]),
+                kv[0],
+            ),
         )
         if count * 2 > n and count >= 2:
             fields[field] = how
@@ -1104,7 +1136,9 @@ def numeric_features(
 
 def formulas_giving(features: dict[str, float], value: float) -> list[str]:
     """The formulas that compute ``value`` from ``features``: ``id|x``, ``neg|x``, ``diff|x|y``,
-    ``mul|x|z`` and ``diffmul|x|y|z`` (``(x - y) * z``), z being a list length."""
+    ``mul|x|z`` and ``diffmul|x|y|z`` (``(x - y) * z``), z being a list length, or a constant rate
+    ``=c`` when x and y are one field after and before the call (a fee per unit added; c in whole
+    cents, not -1, 0 or 1)."""
     names = sorted(features)
     counts = [n for n in names if n.startswith("len:")]
     found = []
@@ -1122,15 +1156,24 @@ def formulas_giving(features: dict[str, float], value: float) -> list[str]:
             if _same(d, value):
                 found.append(f"diff|{x}|{y}")
             found += [f"diffmul|{x}|{y}|{z}" for z in counts if _same(d * features[z], value)]
+            rate = value / d if d and _raise_of(x, y) else 0.0
+            if abs(rate) > 1 and _same(round(rate, 2), rate):
+                found.append(f"diffmul|{x}|{y}|={round(rate, 2):g}")
     return found
+
+
+def _raise_of(x: str, y: str) -> bool:
+    """Whether features ``x`` and ``y`` are one field, as the call sets it and as the object had it."""
+    source, _, field = x.partition(".")
+    return source in ("arg", "ans") and y == f"base.{field}"
 
 
 def evaluate_formula(formula: str, features: dict[str, float]) -> float | None:
     """The value of a formula from ``formulas_giving``; None when a number it needs is missing."""
     op, *names = formula.split("|")
-    if any(n not in features for n in names):
+    if any(n not in features and not n.startswith("=") for n in names):
         return None
-    v = [features[n] for n in names]
+    v = [float(n[1:]) if n.startswith("=") else features[n] for n in names]
     ops = {
         "id": lambda: v[0],
         "neg": lambda: -v[0],

@@ -197,9 +197,12 @@ def test_fit_learns_the_balance_a_write_may_not_charge_beyond() -> None:
 
 
 def test_check_charge_reads_the_appended_item_and_holds_only_like_objects() -> None:
-    base = plan("SUB1", "u1")
-    answer = {**base, "payments": [*base["payments"], {"card_id": "g1", "amount": 40}]}
-    gift = {"id": "g1", "kind": "gift", "balance": 30}
+    base: dict[str, Json] = plan("SUB1", "u1")
+    answer: dict[str, Json] = {
+        **base,
+        "payments": [*plan("SUB1", "u1")["payments"], {"card_id": "g1", "amount": 40}],
+    }
+    gift: dict[str, Json] = {"id": "g1", "kind": "gift", "balance": 30}
     assert check_charge(CHARGE, answer, base, [gift]) == (True, "g1")
     assert check_charge(CHARGE, answer, base, [{**gift, "balance": 40}]) == (True, "")
     assert check_charge(CHARGE, answer, base, [{**gift, "kind": "certificate"}]) == (False, "")

@@ -45,6 +45,7 @@ from wmh.engine.offline_knowledge import (
     numeric_features,
     owner_leaves,
     owners_before,
+    raised,
     spell,
     sticky_match,
     value_shape,
@@ -451,10 +452,13 @@ def _key_value(
         if op.op == "const":
             return True, _fresh(q, op) if base is None else op.value
         old = base.get(op.key) if base is not None else None
-        if op.op == "append" and isinstance(old, list) and op.when_arg:
-            given = q.args.get(op.when_arg)
-            if not isinstance(given, int | float) or isinstance(given, bool) or given <= 0:
-                return True, old
+        if (
+            op.op == "append"
+            and isinstance(old, list)
+            and op.when_arg
+            and not raised(q.args, base, op.when_arg, op.when_increase)
+        ):
+            return True, old
         if op.op == "append" and isinstance(old, list):
             item = _appended_item(q, op, built, base)
             return True, [*old, item] if item else old
