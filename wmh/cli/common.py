@@ -57,16 +57,21 @@ def print_error(message: str) -> None:
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
-def usage_error(exc: typer.TyperException) -> str:
-    """A usage error (typer's click) as one line: ``missing option '--name'. Try 'wmh build --help'.``"""
+def usage_error(exc: typer.TyperException, command_path: str = "") -> str:
+    """A usage error (typer's click) as one line: ``missing option '--name'. Try 'wmh build --help'.``
+
+    Most usage errors carry the context of the command that failed; an option missing its value does
+    not (click's parser raises it), so the caller passes the ``command_path`` the arguments named."""
     message = " ".join(exc.format_message().split())
     message = message[:1].lower() + message[1:] if message[1:2].islower() else message
     if message and message[-1] not in ".?!":
         message += "."
-    ctx = getattr(exc, "ctx", None)  # usage errors carry the context of the command that failed
+    ctx = getattr(exc, "ctx", None)
     helps = getattr(ctx, "help_option_names", None)
     if ctx is not None and helps:
         message += f" Try '{ctx.command_path} {helps[0]}'."
+    elif command_path:
+        message += f" Try '{command_path} --help'."
     return message
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import typer
 from typer.core import TyperGroup
@@ -35,12 +35,23 @@ class OneLineErrors(TyperGroup):
             code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         except typer.TyperException as exc:  # typer's click: usage errors and BadParameter
             if type(exc).__name__ != "NoArgsIsHelpError":  # that one printed the help already
-                print_error(usage_error(exc))
+                print_error(usage_error(exc, self.path_of(sys.argv[1:] if args is None else args)))
             code = exc.exit_code
         except typer.Abort:
             print_error("aborted")
             code = 1
         sys.exit(code if isinstance(code, int) else 0)
+
+    def path_of(self, args: Sequence[str]) -> str:
+        """The command the arguments name, as its usage shows it (``wmh examples run``)."""
+        commands: Mapping[str, object] = self.commands
+        path = ["wmh"]
+        for arg in args:
+            sub = commands.get(arg)
+            if sub is None:
+                break
+            commands, path = getattr(sub, "commands", {}), [*path, arg]
+        return " ".join(path)
 
 
 app = typer.Typer(
