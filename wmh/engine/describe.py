@@ -76,6 +76,14 @@ def _errors(k: ToolKnowledge, cfg: OfflineConfig) -> Iterator[str]:
                 f"limit: a {lim.amount} above the {lim.field} of the object whose {lim.key} is the call's "
                 f"{lim.name} fails with {short(lim.template)} ({lim.accuracy:.0%} of calls foretold)"
             )
+    for ch in k.charges:
+        if ch.fails >= cfg.min_support:
+            like = "".join(f" with {key} {value!r}" for key, value in ch.where.items())
+            yield (
+                f"charge limit: a write adding to {ch.list_key} an item whose {ch.amount_field} is above the "
+                f"{ch.field} of the object{like} its {ch.name_field} names (by {ch.key}) fails with "
+                f"{short(ch.template)} ({ch.accuracy:.0%} of calls foretold)"
+            )
     for st in k.sticky_errors:
         precision = (st.hits + 2 * cfg.sticky_prior) / (st.opportunities + 2)
         if precision >= cfg.sticky_min_precision and (not st.arg or st.hits >= cfg.min_support):
@@ -143,7 +151,8 @@ def _key_op(op: KeyOp) -> str:
         case "enrich":
             return f"{op.key} from {op.arg}, each with {', '.join(op.item_keys)} looked up"
         case "append":
-            return f"{op.key} gains an item"
+            when = f" when {op.when_arg} rises" if op.when_increase else ""
+            return f"{op.key} gains an item{when or (f' when {op.when_arg} > 0' if op.when_arg else '')}"
         case _:
             return f"{op.key} from the nearest recorded answer"
 

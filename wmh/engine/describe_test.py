@@ -7,7 +7,7 @@ from wmh.engine.offline import fit_offline
 from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_cutoff import CutoffRule
 from wmh.engine.offline_knowledge import StateErrorRule, StickyErrorRule, ToolKnowledge
-from wmh.engine.offline_limits_test import corpus
+from wmh.engine.offline_limits_test import charged_corpus, corpus
 
 CFG = OfflineConfig()
 
@@ -60,6 +60,17 @@ def test_describe_a_fitted_engine() -> None:
     assert not any(
         line.startswith("limit") for line in describe(engine.knowledge["get_wallet"], engine.config)
     )
+
+
+def test_describe_a_charge_limit_and_what_decides_an_appended_item() -> None:
+    engine = fit_offline(charged_corpus())
+    lines = describe(engine.knowledge["add_seats"], engine.config)
+    assert (
+        "charge limit: a write adding to payments an item whose amount is above the balance of the object "
+        "with kind 'gift' its card_id names (by id) fails with 'Error: gift card balance is not enough' "
+        "(92% of calls foretold)"
+    ) in lines, lines
+    assert any(line.startswith("template: ") and "payments gains an item" in line for line in lines), lines
 
 
 def test_describe_tells_a_cutoff_with_its_day() -> None:
