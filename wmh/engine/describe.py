@@ -93,6 +93,11 @@ def _errors(k: ToolKnowledge, cfg: OfflineConfig) -> Iterator[str]:
     for n in k.novel_errors:
         if n.rate >= cfg.novel_error_min_rate and n.support >= cfg.min_support:
             yield f"error: a {n.arg} never seen before fails with {short(n.template)} ({n.rate:.0%})"
+        elif n.near_rate >= cfg.novel_error_min_rate and n.near_support >= cfg.min_support:
+            yield (
+                f"error: a {n.arg} never seen before, with the characters of one seen in another order (a "
+                f"mistyped id), fails with {short(n.template)} ({n.near_rate:.0%})"
+            )
     c = k.numeric_check
     if c is not None and c.accuracy >= cfg.numeric_check_min_accuracy and c.support >= cfg.min_support:
         terms = " + ".join(f"{w:g} x {name}" for name, w in c.terms)

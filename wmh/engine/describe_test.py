@@ -6,7 +6,7 @@ from wmh.engine.describe import describe, summary
 from wmh.engine.offline import fit_offline
 from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_cutoff import CutoffRule
-from wmh.engine.offline_knowledge import StateErrorRule, StickyErrorRule, ToolKnowledge
+from wmh.engine.offline_knowledge import NovelErrorRule, StateErrorRule, StickyErrorRule, ToolKnowledge
 from wmh.engine.offline_limits_test import charged_corpus, corpus
 
 CFG = OfflineConfig()
@@ -71,6 +71,16 @@ def test_describe_a_charge_limit_and_what_decides_an_appended_item() -> None:
         "(92% of calls foretold)"
     ) in lines, lines
     assert any(line.startswith("template: ") and "payments gains an item" in line for line in lines), lines
+
+
+def test_describe_a_never_seen_value_that_fails_only_when_mistyped() -> None:
+    rule = NovelErrorRule(
+        arg="user_id", template="Error: no user", rate=0.1, support=3, near_rate=0.8, near_support=4
+    )
+    assert describe(knowledge(novel_errors=(rule,)), CFG) == [
+        "error: a user_id never seen before, with the characters of one seen in another order (a mistyped "
+        "id), fails with 'Error: no user' (80%)"
+    ]
 
 
 def test_describe_tells_a_cutoff_with_its_day() -> None:

@@ -20,7 +20,7 @@ from wmh.core.types import Episode, Observation, SessionState, Turn
 from wmh.engine.offline import OfflineEngine, arg_vectors
 from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_json import Json, dumps, leaves, parsed
-from wmh.engine.offline_knowledge import Calibration, ToolKnowledge, learn, task_group, value_hash
+from wmh.engine.offline_knowledge import Calibration, ToolKnowledge, learn, near_key, task_group, value_hash
 from wmh.engine.offline_limits import ChargeSample, learn_charges
 from wmh.engine.offline_strategies import Query, analogy, chained, collected, most_common, patched
 from wmh.eval.grade import grade
@@ -84,9 +84,10 @@ def _known_values(episodes: Sequence[Episode]) -> set[int]:
     for ep in episodes:
         for step in ep.steps:
             if step.action.name and not step.observation.is_error:
-                known.update(
-                    value_hash(v) for v in _strings_of(step.action.arguments, step.observation.content)
-                )
+                for v in _strings_of(step.action.arguments, step.observation.content):
+                    known.add(value_hash(v))
+                    if key := near_key(v):
+                        known.add(value_hash(key))  # a mistyped id is known by this key
     return known
 
 

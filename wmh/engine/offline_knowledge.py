@@ -125,6 +125,12 @@ class NovelErrorRule(Frozen):
     template: str = Field(description="The error text, with {value} where the unknown value goes")
     rate: float = Field(description="Share of calls with a never-seen value that failed")
     support: int
+    near_rate: float = Field(
+        default=0.0,
+        description="Share of calls whose never-seen value is a near miss of a value shown elsewhere (the "
+        "same characters in another order: an id mistyped) that failed",
+    )
+    near_support: int = Field(default=0, description="Failures behind near_rate")
 
 
 class ShapeErrorRule(Frozen):
@@ -1447,6 +1453,7 @@ class _Novelty:
         self.group_by = group_by
         self._tasks: dict[str, set[str]] | None = None
         self._first_seen: list[dict[str, int]] = []
+        self._anagrams: dict[str, set[str]] = defaultdict(set)  # near-miss key -> values shown
 
     def _build(self) -> dict[str, set[str]]:
         if self._tasks is None:
@@ -1459,7 +1466,17 @@ class _Novelty:
                     for v in _answer_strings(step):
                         first.setdefault(v, i)
                 self._first_seen.append(first)
+            for v in self._tasks:
+                if key := near_key(v):
+                    self._anagrams[key].add(v)
         return self._tasks
+
+    def near_miss(self, x: _Ex, value: str) -> bool:
+        """Whether another value with ``value``'s characters, in another order, was shown by another task."""
+        key = near_key(value)
+        tasks = self._build()
+        own = self.group(self.episodes[x.ep])
+        return bool(key) and any(w != value and tasks[w] - {own} for w in self._anagrams.get(key, ()))
 
     def group(self, ep: Episode) -> str:
         return task_group(ep, self.group_by)
@@ -1477,20 +1494,45 @@ class _Novelty:
         out = []
         arg_names = {k for x in exs for k in arg_specs(x.step.action.arguments)}
         for arg in sorted(arg_names):
-            n = 0
+            n = near = 0
             errors: Counter[str] = Counter()
+            near_errors: Counter[str] = Counter()
             for x in exs:
                 v = next((v for v in arg_values(x.step.action.arguments, arg) if self.novel(x, v)), None)
                 if v is None:
                     continue
                 n += 1
+                is_near = self.near_miss(x, v)
+                near += is_near
                 if x.step.observation.is_error:
                     errors[x.step.observation.content.replace(v, "{value}")] += 1
+                    near_errors[x.step.observation.content.replace(v, "{value}")] += is_near
             if errors:
                 template, count = min(errors.items(), key=lambda kv: (-kv[1], kv[0]))
                 rate = sum(errors.values()) / (n + SHARE_PRIOR)
-                out.append(NovelErrorRule(arg=arg, template=template, rate=rate, support=count))
+                near_count = near_errors[template]
+                out.append(
+                    NovelErrorRule(
+                        arg=arg,
+                        template=template,
+                        rate=rate,
+                        support=count,
+                        near_rate=near_count / (near + SHARE_PRIOR),
+                        near_support=near_count,
+                    )
+                )
         return tuple(sorted(out, key=lambda r: (-r.rate, r.arg)))
+
+
+NEAR_KEY = "\x00near:"  # prefix of a near-miss key among the known values' hashes
+
+
+def near_key(value: str) -> str:
+    """What a mistyped id shares with the real one: its characters, sorted (two digits swapped, or the
+    digits reversed, give the same key). Empty for a value with fewer than 2 digits (no id to mistype)."""
+    if sum(c.isdigit() for c in value) < 2:
+        return ""
+    return NEAR_KEY + "".join(sorted(value))
 
 
 def arg_specs(args: dict[str, Json]) -> Iterable[str]:

@@ -487,3 +487,26 @@ def test_a_value_the_session_showed_is_not_answered_as_never_seen() -> None:
     wallet = step("wallet", {"owner": "u9", "cards": ["card_808"]}, owner="u9")
     paid = engine.answer(session(wallet), act("pay", card="card_808", amount=12))
     assert not paid.is_error, paid.content
+
+
+def test_a_mistyped_id_fails_where_a_new_one_exists() -> None:
+    """Users recur across tasks; a task's first lookup may mistype the id (the digits reversed) and fail.
+    New users mostly exist, so a never-seen id is not "not found" by itself; a near miss of an id that
+    another task showed is."""
+
+    def lookup(task: int, uid: str, typo: str = "") -> Episode:
+        profile = step("get_user", {"user_id": uid, "name": uid.split("_")[0]}, user_id=uid)
+        failed = (step("get_user", "Error: user not found", True, user_id=typo),) if typo else ()
+        return Episode(trace_id=f"u{task}", task=f"task {task}", steps=(*failed, profile))
+
+    users = [f"user{i}_{1003 + 37 * i}" for i in range(8)]  # no id reads the same reversed
+    eps = [lookup(i, uid) for i, uid in enumerate(users)]  # each user's first task
+    eps += [lookup(10 + i, uid, uid.replace(d := uid[-4:], d[::-1])) for i, uid in enumerate(users[:4])]
+    eps += [lookup(20 + i, f"new{i}_{5000 + 11 * i}") for i in range(12)]  # users no other task shows
+    engine = fit_offline(eps)
+    (rule,) = engine.knowledge["get_user"].novel_errors
+    assert rule.rate < 0.5 < rule.near_rate and rule.near_support == 4
+    typo = engine.answer(session(), act("get_user", user_id="user6_5221"))  # user6_1225 mistyped
+    assert (typo.is_error, typo.content) == (True, "Error: user not found")
+    assert not engine.answer(session(), act("get_user", user_id="brand_4242")).is_error
+    assert not engine.answer(session(), act("get_user", user_id="user6_1225")).is_error  # the real one

@@ -42,6 +42,7 @@ from wmh.engine.offline_knowledge import (
     evaluate_formula,
     format_number,
     named_object,
+    near_key,
     numeric_features,
     owner_leaves,
     owners_before,
@@ -320,15 +321,27 @@ def state_error(q: Query) -> Observation | None:
 
 
 def novel_error(q: Query) -> Observation | None:
+    """The tool's failure for a value nobody showed; for a tool where only mistyped values fail (the same
+    characters as a value shown, in another order), for such a value only."""
     for rule in q.knowledge.novel_errors:
-        if rule.rate < q.cfg.novel_error_min_rate or rule.support < q.cfg.min_support:
+        any_value = rule.rate >= q.cfg.novel_error_min_rate and rule.support >= q.cfg.min_support
+        near = rule.near_rate >= q.cfg.novel_error_min_rate and rule.near_support >= q.cfg.min_support
+        if not (any_value or near):
             continue
         for value in arg_values(q.args, rule.arg):
-            if not q.engine.known(value) and value not in q.view.values():
+            if q.engine.known(value) or value in q.view.values():
+                continue
+            if any_value or _near_miss(q, value):
                 return Observation(
                     content=rule.template.replace("{value}", value), is_error=True, source="error"
                 )
     return None
+
+
+def _near_miss(q: Query, value: str) -> bool:
+    """Whether another value with ``value``'s characters, in another order, was recorded or shown."""
+    key = near_key(value)
+    return bool(key) and (q.engine.known(key) or any(near_key(v) == key for v in q.view.values()))
 
 
 def numeric_check(q: Query) -> Observation | None:
