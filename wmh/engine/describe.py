@@ -79,10 +79,11 @@ def _errors(k: ToolKnowledge, cfg: OfflineConfig) -> Iterator[str]:
     for ch in k.charges:
         if ch.fails >= cfg.min_support:
             like = "".join(f" with {key} {value!r}" for key, value in ch.where.items())
+            taught = f"as {ch.source} failed" if ch.source else f"{ch.accuracy:.0%} of calls foretold"
             yield (
                 f"charge limit: a write adding to {ch.list_key} an item whose {ch.amount_field} is above the "
                 f"{ch.field} of the object{like} its {ch.name_field} names (by {ch.key}) fails with "
-                f"{short(ch.template)} ({ch.accuracy:.0%} of calls foretold)"
+                f"{short(ch.template)} ({taught})"
             )
     for st in k.sticky_errors:
         precision = (st.hits + 2 * cfg.sticky_prior) / (st.opportunities + 2)
@@ -101,9 +102,10 @@ def _errors(k: ToolKnowledge, cfg: OfflineConfig) -> Iterator[str]:
     c = k.numeric_check
     if c is not None and c.accuracy >= cfg.numeric_check_min_accuracy and c.support >= cfg.min_support:
         terms = " + ".join(f"{w:g} x {name}" for name, w in c.terms)
+        carried = "".join(f"; {name} priced as {tool} charges it" for name, tool in c.carried)
         yield (
             f"numeric check: fails with {short(c.template)} unless {c.paid} = {terms} "
-            f"({c.accuracy:.0%} of {c.support} calls)"
+            f"({c.accuracy:.0%} of {c.support} calls{carried})"
         )
 
 

@@ -6,8 +6,14 @@ from wmh.engine.describe import describe, summary
 from wmh.engine.offline import fit_offline
 from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_cutoff import CutoffRule
-from wmh.engine.offline_knowledge import NovelErrorRule, StateErrorRule, StickyErrorRule, ToolKnowledge
-from wmh.engine.offline_limits_test import charged_corpus, corpus
+from wmh.engine.offline_knowledge import (
+    NovelErrorRule,
+    NumericCheckRule,
+    StateErrorRule,
+    StickyErrorRule,
+    ToolKnowledge,
+)
+from wmh.engine.offline_limits_test import bagging, charged_corpus, corpus
 
 CFG = OfflineConfig()
 
@@ -71,6 +77,25 @@ def test_describe_a_charge_limit_and_what_decides_an_appended_item() -> None:
         "(92% of calls foretold)"
     ) in lines, lines
     assert any(line.startswith("template: ") and "payments gains an item" in line for line in lines), lines
+
+
+def test_describe_what_one_write_learned_from_another() -> None:
+    """A carried charge limit names the write that taught it; a carried price, the write charging it."""
+    engine = fit_offline(charged_corpus() + [bagging(i, n) for i, n in enumerate([1, 2, 3, 1, 2, 4])])
+    (line,) = [x for x in describe(engine.knowledge["add_bags"], engine.config) if x.startswith("charge")]
+    assert line.endswith("fails with 'Error: gift card balance is not enough' (as add_seats failed)"), line
+    rule = NumericCheckRule(
+        paid="sum:arg.payments.amount",
+        terms=(("join:items.price", 1.0), ("arg.bags", 25.0)),
+        template="Error: total is {total}, but paid {paid}",
+        accuracy=1.0,
+        support=9,
+        carried=(("arg.bags", "set_bags"),),
+    )
+    assert describe(knowledge(numeric_check=rule), CFG) == [
+        "numeric check: fails with 'Error: total is {total}, but paid {paid}' unless sum:arg.payments.amount "
+        "= 1 x join:items.price + 25 x arg.bags (100% of 9 calls; arg.bags priced as set_bags charges it)"
+    ]
 
 
 def test_describe_a_never_seen_value_that_fails_only_when_mistyped() -> None:

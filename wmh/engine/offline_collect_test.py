@@ -248,18 +248,18 @@ def test_a_mutation_appends_only_when_its_numeric_argument_is_positive() -> None
     assert len(paid) == 2 and paid[1]["method"] == "gift"
 
 
-def test_a_mutation_charges_a_fee_per_unit_only_when_it_raises_a_count() -> None:
-    """Bags cost 25 each: raising the count from 1 to 3 appends a payment of 50; lowering it or keeping it
-    appends nothing. Neither the condition (the count raised, not merely positive) nor the rate is given."""
+def booking(bid: str, bags: int, paid: list) -> dict:
+    return {"id": bid, "bags": bags, "paid": paid}
 
-    def booking(bid: str, bags: int, paid: list) -> dict:
-        return {"id": bid, "bags": bags, "paid": paid}
 
+def bag_fee_episodes(rate: int = 25) -> list[Episode]:
+    """Reads of a booking, each then setting its bags: every bag added charges ``rate`` to the method
+    named; lowering or keeping the count charges nothing."""
     eps = []
     for i, (before_bags, after_bags) in enumerate([(0, 1), (1, 3), (2, 1), (2, 2), (1, 2), (3, 0), (0, 2)]):
         before = booking(f"K{i}", before_bags, [{"method": "card", "amount": 80}])
         fee = (
-            [{"method": f"m{i}", "amount": 25 * (after_bags - before_bags)}]
+            [{"method": f"m{i}", "amount": rate * (after_bags - before_bags)}]
             if after_bags > before_bags
             else []
         )
@@ -279,6 +279,13 @@ def test_a_mutation_charges_a_fee_per_unit_only_when_it_raises_a_count() -> None
                 ),
             )
         )
+    return eps
+
+
+def test_a_mutation_charges_a_fee_per_unit_only_when_it_raises_a_count() -> None:
+    """Bags cost 25 each: raising the count from 1 to 3 appends a payment of 50; lowering it or keeping it
+    appends nothing. Neither the condition (the count raised, not merely positive) nor the rate is given."""
+    eps = bag_fee_episodes()
     engine = fit_offline(eps)
     read = step("read", booking("K9", 2, [{"method": "card", "amount": 80}]), id="K9")
 

@@ -21,7 +21,7 @@ from wmh.engine.offline import OfflineEngine, arg_vectors
 from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_json import Json, dumps, leaves, parsed
 from wmh.engine.offline_knowledge import Calibration, ToolKnowledge, learn, near_key, task_group, value_hash
-from wmh.engine.offline_limits import ChargeSample, learn_charges
+from wmh.engine.offline_limits import ChargeSample, carried_charges, learn_charges
 from wmh.engine.offline_strategies import Query, analogy, chained, collected, most_common, patched
 from wmh.eval.grade import grade
 from wmh.retrieval.embed import HashingEmbedder
@@ -94,23 +94,58 @@ def _known_values(episodes: Sequence[Episode]) -> set[int]:
 def learn_charge_limits(engine: OfflineEngine, episodes: Sequence[Episode]) -> OfflineEngine:
     """Learn the charge limits (``offline_limits.ChargeRule``) of each write that appends to the object
     it patches and sometimes fails. The amount charged is what the engine's own patch computes, so it
-    is learned from the answers the engine makes for train calls, each asked as a held-out task's."""
+    is learned from the answers the engine makes for train calls, each asked as a held-out task's.
+
+    A write whose own failures teach none takes those of another write appending the same kind of item
+    (a fee charged to a card is held to the card's balance whichever write charges it), unless one of
+    its own train calls contradicts them."""
     by_task = _tasks(engine, episodes)
-    for tool, knowledge in list(engine.knowledge.items()):
-        appends = any(op.op == "append" for rule in knowledge.templates for op in rule.keys)
-        if not appends or knowledge.error_rate == 0:
-            continue
-        samples = []
-        for rec in _sample(engine, tool, CHARGE_CALLS):
-            q = _calibration_query(engine, episodes, by_task, rec)
-            made = patched(q)
-            if made is not None:
-                failed, text = bool(engine.rec_err[rec]), engine.rec_content[rec]
-                samples.append(ChargeSample(*made, list(q.view.objects()), failed, text))
-        rules = learn_charges(samples)
+    memo: dict[str, list[ChargeSample]] = {}
+
+    def samples(tool: str) -> list[ChargeSample]:
+        if tool not in memo:
+            memo[tool] = _charge_samples(engine, episodes, by_task, tool)
+        return memo[tool]
+
+    writes = {t: k for t, k in engine.knowledge.items() if _appends(k)}
+    own = {t: learn_charges(samples(t)) for t, k in writes.items() if k.error_rate > 0}
+    for tool, knowledge in writes.items():
+        rules = own.get(tool) or ()
+        if not rules:
+            others = [
+                r.model_copy(update={"source": other})
+                for other, learned in sorted(own.items())
+                if other != tool
+                for r in learned
+                if _appends(knowledge, r.list_key, (r.name_field, r.amount_field))
+            ]
+            rules = carried_charges(others, samples(tool)) if others else ()
         if rules:
             engine.knowledge[tool] = knowledge.model_copy(update={"charges": rules})
     return engine
+
+
+def _appends(knowledge: ToolKnowledge, key: str = "", fields: Sequence[str] = ()) -> bool:
+    """Whether the tool's patch appends an item (to list ``key``, with ``fields``, when given)."""
+    return any(
+        op.op == "append" and (not key or op.key == key) and all(f in op.item_fields for f in fields)
+        for rule in knowledge.templates
+        for op in rule.keys
+    )
+
+
+def _charge_samples(
+    engine: OfflineEngine, episodes: Sequence[Episode], by_task: dict[str, list[int]], tool: str
+) -> list[ChargeSample]:
+    """The engine's patch of a sample of the tool's train calls, beside what each call really got."""
+    out = []
+    for rec in _sample(engine, tool, CHARGE_CALLS):
+        q = _calibration_query(engine, episodes, by_task, rec)
+        made = patched(q)
+        if made is not None:
+            failed, text = bool(engine.rec_err[rec]), engine.rec_content[rec]
+            out.append(ChargeSample(*made, list(q.view.objects()), failed, text))
+    return out
 
 
 def _tasks(engine: OfflineEngine, episodes: Sequence[Episode]) -> dict[str, list[int]]:

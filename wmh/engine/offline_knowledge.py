@@ -232,6 +232,11 @@ class NumericCheckRule(Frozen):
         description="Share of the tool's calls that failed with another text (None: not measured, as in "
         "models saved before it was)",
     )
+    carried: tuple[tuple[str, str], ...] = Field(
+        default=(),
+        description="(term, tool): terms priced at the rate another tool charges per unit of a count of "
+        "that name, the count being 0 on every train call of this one",
+    )
 
     def explains(self, text: str) -> bool:
         """Whether ``text`` is this rule's failure (with whatever numbers)."""
@@ -391,6 +396,10 @@ def learn(episodes: Sequence[Episode], group_by: str | None = None) -> dict[str,
         )
         if exs:
             out[tool] = out[tool].model_copy(update=_rules(tool, episodes, exs, links, novelty, kinds))
+    rates = unit_rates(out)
+    for tool, k in out.items():
+        if k.numeric_check is not None and rates:
+            out[tool] = k.model_copy(update={"numeric_check": priced(k.numeric_check, rates)})
     return out
 
 
@@ -1717,6 +1726,45 @@ def _numeric_check_rule(episodes: Sequence[Episode], exs: Sequence[_Ex]) -> Nume
         accuracy=accuracy,
         support=support,
         other_error_rate=others / len(exs),
+    )
+
+
+_RATE = re.compile(r"#diffmul\|(?:arg|ans)\.([^|]+)\|base\.\1\|=(-?[\d.]+)")
+
+
+def unit_rates(knowledge: dict[str, ToolKnowledge]) -> dict[str, tuple[float, str]]:
+    """Per count name: the fee per unit a write charges when it raises that count (an appended item's
+    ``diffmul|x|base.x|=c`` formula), and the tool charging it (the first by name, when several do)."""
+    rates: dict[str, tuple[float, str]] = {}
+    for tool, k in sorted(knowledge.items()):
+        for rule in k.templates:
+            for op in rule.keys:
+                if op.op != "append" or op.accuracy < CHECK_MIN_ACCURACY:
+                    continue
+                for how in op.item_fields.values():
+                    if m := _RATE.fullmatch(how):
+                        rates.setdefault(m[1], (float(m[2]), tool))
+    return rates
+
+
+def priced(rule: NumericCheckRule, rates: dict[str, tuple[float, str]]) -> NumericCheckRule:
+    """``rule`` with each argument count that was 0 on all its train calls priced at the rate another
+    tool charges per unit of a count of that name (``unit_rates``): the fee train could not show here
+    (no call added one) is the fee shown there. The count is then no longer untested."""
+    add = [
+        (name, rates[name[4:]])
+        for name, value in rule.fixed
+        if name.startswith("arg.") and "*" not in name and value == 0 and name[4:] in rates
+    ]
+    if not add:
+        return rule
+    names = {name for name, _ in add}
+    return rule.model_copy(
+        update={
+            "terms": rule.terms + tuple((name, rate) for name, (rate, _) in add),
+            "fixed": tuple((n, v) for n, v in rule.fixed if n.split("*")[0] not in names),
+            "carried": tuple((name, tool) for name, (_, tool) in add),
+        }
     )
 
 

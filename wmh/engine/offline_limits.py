@@ -187,6 +187,7 @@ class ChargeRule(Frozen):
     where: dict[str, str] = Field(default_factory=dict, description="String fields the object must have")
     fails: int = Field(description="Train failures the rule explains")
     accuracy: float = Field(description="Share of the train calls it applied to whose outcome it foretold")
+    source: str = Field(default="", description="The write whose failures taught the rule, when another")
 
 
 class ChargeSample(NamedTuple):
@@ -263,6 +264,20 @@ def learn_charges(samples: Sequence[ChargeSample]) -> tuple[ChargeRule, ...]:
         if fails >= 2 and accuracy >= LIMIT_MIN_ACCURACY:
             rules.append(rule.model_copy(update={"fails": fails, "accuracy": accuracy}))
     return tuple(sorted(rules, key=lambda r: (-r.accuracy, -r.fails, r.template))[:2])
+
+
+def carried_charges(rules: Sequence[ChargeRule], samples: Sequence[ChargeSample]) -> tuple[ChargeRule, ...]:
+    """Of charge limits another write learned, those no sample of this write contradicts: a charge the
+    rule finds beyond the limit that succeeded, or the rule's failure with the charge within it."""
+    kept = []
+    for rule in rules:
+        for s in samples:
+            applies, over = check_charge(rule, s.answer, s.base, s.objects)
+            if applies and (not s.failed if over else s.failed and fits(rule.template, s.text)):
+                break
+        else:
+            kept.append(rule)
+    return tuple(kept[:2])
 
 
 def _shared_fields(rule: ChargeRule, samples: Sequence[ChargeSample]) -> dict[str, str]:

@@ -220,3 +220,42 @@ def test_engine_fails_a_write_charging_more_than_the_card_the_session_read() -> 
     failed = step("add_seats", SHORT, True, sub_id="SUB9", seats=50, card_id="g9")
     again = engine.answer(session(*reads, failed), act("add_seats", sub_id="SUB9", seats=35, card_id="g9"))
     assert not again.is_error  # the earlier failure does not stick: this charge stays within
+
+
+def bagging(i: int, bags: int, balance: int = 500) -> Episode:
+    """Read a plan with no bags and a wallet, then add bags charging 20 each to a gift card: it never
+    failed in train (no charge went beyond the balance)."""
+    uid, sid, card = f"v{i}", f"BAG{i:03d}", f"gift_{50 + i:04d}"
+    base = {**plan(sid, uid), "bags": 0}
+    payments = [*plan(sid, uid)["payments"], {"card_id": card, "amount": 20 * bags}]
+    return Episode(
+        trace_id=f"v{i}",
+        task=f"bags for {sid}",
+        steps=(
+            step("get_plan", base, sub_id=sid),
+            step("get_wallet", wallet(uid, card, balance), user_id=uid),
+            step(
+                "add_bags", {**base, "bags": bags, "payments": payments}, sub_id=sid, bags=bags, card_id=card
+            ),
+        ),
+    )
+
+
+def test_a_write_that_never_failed_is_held_to_the_charge_limit_another_write_learned() -> None:
+    """Adding bags charges the card named, as adding seats does: a bag fee beyond the gift card's balance
+    fails as a seat charge beyond it did, though no bag fee ever failed in train."""
+    bags = [bagging(i, n) for i, n in enumerate([1, 2, 3, 1, 2, 4])]
+    engine = fit_offline(charged_corpus() + bags)
+    (rule,) = engine.knowledge["add_bags"].charges
+    assert (rule.source, rule.template, rule.list_key) == ("add_seats", SHORT, "payments")
+    reads = (
+        step("get_plan", {**plan("BAG9", "u9"), "bags": 0}, sub_id="BAG9"),
+        step("get_wallet", wallet("u9", "g9", 30)),
+    )
+    over = engine.answer(session(*reads), act("add_bags", sub_id="BAG9", bags=2, card_id="g9"))
+    assert (over.is_error, over.content, over.source) == (True, SHORT, "limit")
+    within = engine.answer(session(*reads), act("add_bags", sub_id="BAG9", bags=1, card_id="g9"))
+    assert not within.is_error
+    # a bag fee beyond the balance that succeeded in train: the limit is not this write's
+    contradicted = fit_offline(charged_corpus() + bags + [bagging(9, 2, balance=10)])
+    assert contradicted.knowledge["add_bags"].charges == ()

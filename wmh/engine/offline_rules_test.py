@@ -10,6 +10,7 @@ from pydantic import JsonValue
 
 from wmh.core.types import Episode, SessionState, Step, Turn
 from wmh.engine.offline import OfflineEngine, fit_offline, load_offline
+from wmh.engine.offline_collect_test import bag_fee_episodes
 from wmh.engine.offline_knowledge import Calibration, NumericCheckRule, check_total
 from wmh.engine.offline_test import act, step
 
@@ -325,6 +326,21 @@ def test_where_the_check_abstains_its_failures_do_not_vote_and_the_session_total
     again = engine.answer(session(seen, failed), _buy(77, 2, 290, 296, bags=1).action)
     assert again.is_error and again.content == "Error: total is 296, but paid 290"
     assert not engine.answer(session(seen, failed), _buy(77, 2, 296, 296, bags=1).action).is_error
+
+
+def test_a_count_train_never_varied_is_priced_at_the_fee_another_write_charges_for_it() -> None:
+    """No purchase in train had a bag, but setting a booking's bags charged 25 per bag added: a purchase
+    with a bag is checked against the joined prices times the buyers plus 25."""
+    engine = fit_offline(_buy_episodes(bags=0) + bag_fee_episodes(rate=25))
+    rule = engine.knowledge["buy"].numeric_check
+    assert rule is not None and rule.carried == (("arg.bags", "set_bags"),) and rule.fixed == ()
+    assert ("arg.bags", 25.0) in rule.terms
+    seen = _search(77, 123)
+    short = engine.answer(session(seen), _buy(77, 2, 246, 271, bags=1).action)
+    assert (short.is_error, short.content) == (True, "Error: total is 271, but paid 246")
+    assert not engine.answer(session(seen), _buy(77, 2, 271, 271, bags=1).action).is_error
+    alone = fit_offline(_buy_episodes(bags=0)).knowledge["buy"].numeric_check
+    assert alone is not None and alone.carried == () and ("arg.bags", 0.0) in alone.fixed
 
 
 def _rebook_episodes() -> list[Episode]:
