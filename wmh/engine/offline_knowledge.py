@@ -458,7 +458,14 @@ def _rules(
     effects = learn_effects(episodes, ((x.ep, x.pos, x.step) for x in exs))
     consistency, support = _repeats(episodes, tool, effects)
     fails = any(x.step.observation.is_error for x in exs)
+    check = _numeric_check_rule(episodes, exs) if fails else None
     return {
+        **_unexplained(
+            check,
+            novel_errors=novelty.rules(exs),
+            shape_errors=_shape_rules(exs) if fails else (),
+            state_errors=_state_rules(episodes, exs) if fails else (),
+        ),
         "effects": effects,
         "arg_weights": _arg_weights(exs),
         "repeat_consistency": consistency,
@@ -466,11 +473,8 @@ def _rules(
         "function": _function_rule(exs),
         "derive": _derive_rules(links.get(tool, []), kinds),
         "templates": _templates(episodes, exs, links.get(tool, [])),
-        "novel_errors": novelty.rules(exs),
         "sticky_errors": _sticky_rules(episodes, tool) if fails else (),
-        "shape_errors": _shape_rules(exs) if fails else (),
-        "state_errors": _state_rules(episodes, exs) if fails else (),
-        "numeric_check": _numeric_check_rule(episodes, exs) if fails else None,
+        "numeric_check": check,
         "limits": learn_limits(episodes, ((x.ep, x.pos, x.step) for x in exs)) if fails else (),
         "cutoffs": learn_cutoffs(x.step for x in exs),
         "collect": _collect_rule(exs),
@@ -480,6 +484,14 @@ def _rules(
         "carried": learn_carried(episodes, ((x.ep, x.pos, x.step) for x in exs)),
         **(_retries(episodes, tool) if fails else {}),
     }
+
+
+def _unexplained(check: NumericCheckRule | None, **rules: tuple) -> dict[str, tuple]:
+    """The error rules whose failure is not the numeric check's: a payment that did not add up says
+    nothing of the value or state the call named (each such failure shows its own numbers)."""
+    if check is None:
+        return rules
+    return {kind: tuple(r for r in found if not check.explains(r.template)) for kind, found in rules.items()}
 
 
 COLLECT_MIN_SHARE = 0.95  # of lists whose every object agrees with an argument on a field

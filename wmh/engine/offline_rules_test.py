@@ -343,6 +343,27 @@ def test_a_count_train_never_varied_is_priced_at_the_fee_another_write_charges_f
     assert alone is not None and alone.carried == () and ("arg.bags", 0.0) in alone.fixed
 
 
+def test_a_failure_the_numeric_check_explains_teaches_no_other_error_rule() -> None:
+    """The short payments came from new customers (each task run three times): a new customer did not
+    cause them, so no "a customer never seen fails" rule is learned from their texts, and a new
+    customer paying in full succeeds."""
+    eps = []
+    for i in range(12):
+        price, people = 40 + 7 * i, 1 + i % 3
+        total, short = price * people, i % 2 == 1
+        who = f"cust_{1000 + i}" if short else f"cust_{i % 4}"
+        steps = (_search(i, price), _buy(i, people, total - 5 if short else total, total, customer=who))
+        eps += [Episode(trace_id=f"b{i}{run}", task=f"buy {i}", steps=steps) for run in "abc"]
+    engine = fit_offline(eps)
+    knowledge = engine.knowledge["buy"]
+    assert knowledge.numeric_check is not None
+    assert (knowledge.novel_errors, knowledge.shape_errors, knowledge.state_errors) == ((), (), ())
+    paid_in_full = engine.answer(
+        session(_search(77, 123)), _buy(77, 2, 246, 246, customer="cust_9999").action
+    )
+    assert not paid_in_full.is_error
+
+
 def _rebook_episodes() -> list[Episode]:
     """Read a booking, search, then change its cabin and legs: legs the booking held keep their price in
     the same cabin, and every leg is priced at the search's ``prices[<cabin>]`` in a new one."""
