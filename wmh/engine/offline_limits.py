@@ -124,6 +124,26 @@ def judged(template: str, outcomes: Iterable[tuple[bool, str, bool, str]]) -> tu
     return len(named), right / (right + wrong + 1)
 
 
+def eased(
+    failed: dict[str, Json], text: str, args: dict[str, Json], objects: Sequence[dict[str, Json]]
+) -> bool:
+    """Whether a call asks less of a value an earlier failure named, no more than a number of an object
+    the session read holding that value, which the failed call's ask exceeded: the failure may have been
+    that limit, which this call stays within, though no train failure taught it."""
+    for name, amount in _specs(failed):
+        for value, number in asks(failed, name, amount):
+            now = [n for v, n in asks(args, name, amount) if v == value]
+            if len(value) < 3 or value not in text or not now or max(now) >= number:
+                continue
+            for obj in objects:
+                if value in obj.values() and any(
+                    (limit := _number(leaf)) is not None and max(now) <= limit < number
+                    for leaf in obj.values()
+                ):
+                    return True
+    return False
+
+
 def _explanations(step: Step, objects: Sequence[dict[str, Json]]) -> set[tuple[str, str, str, str, str]]:
     """Every (name, amount, key, field, template) by which this failure is a limit exceeded: the latest
     object holding the named value under each key, a number of it below the number asked."""

@@ -7,7 +7,7 @@ import json
 from wmh.core.types import Episode
 from wmh.engine.offline import fit_offline
 from wmh.engine.offline_json import Json
-from wmh.engine.offline_limits import ChargeRule, LimitRule, asks, check, check_charge, learn_limits
+from wmh.engine.offline_limits import ChargeRule, LimitRule, asks, check, check_charge, eased, learn_limits
 from wmh.engine.offline_test import act, session, step
 
 TEXT = "Error: not enough balance in card {value}"
@@ -259,3 +259,19 @@ def test_a_write_that_never_failed_is_held_to_the_charge_limit_another_write_lea
     # a bag fee beyond the balance that succeeded in train: the limit is not this write's
     contradicted = fit_offline(charged_corpus() + bags + [bagging(9, 2, balance=10)])
     assert contradicted.knowledge["add_bags"].charges == ()
+
+
+def test_a_failure_is_eased_by_asking_within_what_the_session_read_of_the_value_it_named() -> None:
+    """No train failure taught the balance: the session's own failure (90 asked of a card holding 70)
+    does not stick to a call asking 60 of it, but does to one asking 80, or where nothing was read."""
+    text = TEXT.replace("{value}", "card_0009")
+    card: dict[str, Json] = {"id": "card_0009", "kind": "gift", "balance": 70}
+
+    def paying(amount: int) -> dict[str, Json]:
+        return {"user_id": "u9", "items": [{"card_id": "card_0009", "amount": amount}]}
+
+    assert eased(paying(90), text, paying(60), [card])
+    assert eased(paying(90), text, paying(70), [{"note": "x"}, card])
+    assert not eased(paying(90), text, paying(80), [card])  # still above what the card holds
+    assert not eased(paying(90), text, paying(60), [])  # nothing read: the failure may be anything
+    assert not eased(paying(90), "Error: card blocked", paying(60), [card])  # it named no card

@@ -51,7 +51,7 @@ from wmh.engine.offline_knowledge import (
     sticky_match,
     value_shape,
 )
-from wmh.engine.offline_limits import asks, check, check_charge, fits
+from wmh.engine.offline_limits import asks, check, check_charge, eased, fits
 from wmh.engine.offline_state import SessionView
 
 if TYPE_CHECKING:
@@ -287,6 +287,8 @@ def sticky_error(q: Query) -> Observation | None:
                 continue
             if any(fits(t, c.observation.content) for t in q.within | q.shown_names()):
                 continue  # a failure this call cannot meet: a limit it now stays within, a value now shown
+            if eased(c.args, c.observation.content, q.args, list(q.view.objects())):
+                continue  # it asks less of what the failure named, within what the session read of it
             if sticky_match(rule.arg, q.args, c.args, c.observation.content):
                 return c.observation.model_copy(update={"source": "sticky-error"})
     return None
