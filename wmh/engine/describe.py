@@ -119,7 +119,10 @@ def _built(k: ToolKnowledge, cfg: OfflineConfig) -> Iterator[str]:
         yield f"collect: lists every known object with {on} ({c.support} lists)"
     ch = k.chain
     if ch is not None and ch.support >= cfg.min_support:
-        links = ", ".join(f"{a} = next {b}" for a, b in ch.links)
+        links = ", ".join(
+            [f"{a} = next {b}" for a, b in ch.links]
+            + [f"{a} {'at or ' if (a, b) in ch.ties else ''}before next {b}" for a, b in ch.before]
+        )
         yield f"chain: lists chains of {ch.length} known objects linked by {links} ({ch.support} chains)"
     if k.owner is not None and k.owner.support >= cfg.min_support:
         yield (

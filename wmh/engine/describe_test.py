@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wmh.engine.describe import describe, summary
 from wmh.engine.offline import fit_offline
+from wmh.engine.offline_chain import ChainRule
 from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_cutoff import CutoffRule
 from wmh.engine.offline_knowledge import (
@@ -122,3 +123,19 @@ def test_describe_tells_a_cutoff_with_its_day() -> None:
     assert line.startswith("cutoff: a call whose date is in the past (on or before 2024-05-15")
     assert line.endswith("answers '[]' (all 11 such calls; 10% of later ones)")
     assert describe(knowledge(cutoffs=(rule.model_copy(update={"calls": 1}),)), CFG) == []
+
+
+def test_describe_says_how_a_chain_links_and_orders_its_objects() -> None:
+    chain = ChainRule(
+        length=2,
+        item_keys=("num", "from", "to", "dep", "arr"),
+        at=((0, "frm", "from"), (1, "to", "to")),
+        links=(("to", "from"),),
+        before=(("arr", "dep"),),
+        ties=(("arr", "dep"),),
+        id_key="num",
+        support=12,
+    )
+    assert describe(knowledge(chain=chain), CFG) == [
+        "chain: lists chains of 2 known objects linked by to = next from, arr at or before next dep (12 chains)"
+    ]

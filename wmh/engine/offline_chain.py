@@ -42,6 +42,11 @@ class ChainRule(Frozen):
         default=(),
         description="(field, next field): an object's field sorts before the next one's other field",
     )
+    ties: tuple[tuple[str, str], ...] = Field(
+        default=(),
+        description="Of ``before``, the pairs a recorded chain showed equal (a connection leaving the "
+        "minute the first leg lands): equal values meet them",
+    )
     id_key: str = Field(default="", description="Field naming an object (empty: the whole object)")
     sort: bool = Field(default=False, description="Chains are listed in the order of their ids")
     most: int = Field(default=0, description="Most chains one recorded answer listed")
@@ -96,6 +101,7 @@ def chain_rule(answers: Iterable[tuple[dict[str, Json], Json]]) -> ChainRule | N
         return None
     if not any(f1 != f2 for f1, f2 in links):
         return None
+    orders = _orders(chains, keys)
     id_key = _id_key(chains, keys, {f for _, _, f in at} | {f for pair in links for f in pair})
     ids = [[_ident(c, id_key) for c in v] for _, v in lists if len(v) > 1]
     return ChainRule(
@@ -103,7 +109,8 @@ def chain_rule(answers: Iterable[tuple[dict[str, Json], Json]]) -> ChainRule | N
         item_keys=keys,
         at=at,
         links=links,
-        before=tuple(p for p in _orders(chains, keys) if p not in links),
+        before=tuple(p for p in orders if p not in links),
+        ties=tuple(p for p in orders if p not in links and _tied(chains, p)),
         id_key=id_key,
         sort=bool(ids) and all(x == sorted(x) for x in ids),
         most=max(len(v) for _, v in lists),
@@ -151,10 +158,16 @@ def _orders(chains, keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
                 pairs = [(a.get(f1), b.get(f2)) for a, b in pairwise(chain)]
                 if f1 != f2 and all(_one_form(x, y) for x, y in pairs):
                     comparable[(f1, f2)] += 1
-                    held[(f1, f2)] += all(str(x) < str(y) for x, y in pairs)
+                    held[(f1, f2)] += all(str(x) <= str(y) for x, y in pairs)
     return tuple(
         sorted(k for k, n in comparable.items() if n >= len(chains) / 2 and held[k] >= CHAIN_MIN_SHARE * n)
     )
+
+
+def _tied(chains, pair: tuple[str, str]) -> bool:
+    """Whether some recorded chain has an object's ``pair[0]`` equal to the next one's ``pair[1]``."""
+    f1, f2 = pair
+    return any(a.get(f1) == b.get(f2) for _, chain in chains for a, b in pairwise(chain))
 
 
 def _one_form(a: Json, b: Json) -> bool:
@@ -283,7 +296,7 @@ def _fit(
     full = {**obj, **fills}
     for f1, f2 in rule.before:
         a, b = (prev or {}).get(f1), full.get(f2)
-        if _one_form(a, b) and not str(a) < str(b):
+        if _one_form(a, b) and not (str(a) < str(b) or (a == b and (f1, f2) in rule.ties)):
             return None
     for k in rule.item_keys:  # a per-call field no rule fills here: the one before's value, else no object
         if k not in full:

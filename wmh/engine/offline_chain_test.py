@@ -104,3 +104,22 @@ def test_a_field_no_rule_fills_takes_the_value_of_the_object_before() -> None:
     assert chains == [[{**first, "day": "d1"}, {**second, "day": "d1"}]]
     assert compose(rule, {"frm": "A", "to": "Q", "day": "d1"}, [objects], set()) == []
     assert compose(rule, {"frm": "A", "day": "d1"}, [objects], set()) is None  # an anchor argument is missing
+
+
+def test_a_connection_leaving_as_the_first_leg_lands_is_listed_where_a_recorded_one_did() -> None:
+    def answers(tie: bool) -> list[tuple[dict[str, JsonValue], JsonValue]]:
+        out: list[tuple[dict[str, JsonValue], JsonValue]] = []
+        for i in range(6):
+            city = f"C{i}"
+            dep = "10:00" if tie and i == 0 else "12:00"
+            first, second = leg(f"{city}H", city, "H", "08:00", "10:00"), leg(f"H{i}", "H", "Z", dep, "14:00")
+            out.append(({"frm": city, "to": "Z"}, [[first, second]]))
+        return out
+
+    objects = [(leg("QH", "Q", "H", "08:00", "10:00"), 0), (leg("HZ", "H", "Z", "10:00", "12:00"), 0)]
+    for tie in (True, False):
+        rule = chain_rule(answers(tie))
+        assert rule is not None and ("arr", "dep") in rule.before
+        assert (("arr", "dep") in rule.ties) is tie
+        chains = compose(rule, {"frm": "Q", "to": "Z"}, [ChainObjects(rule, objects)], set())
+        assert len(chains or []) == (1 if tie else 0)
