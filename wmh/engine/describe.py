@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from wmh.core.jsonutil import canonical
 from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_knowledge import KeyOp, TemplateRule, ToolKnowledge
+from wmh.engine.offline_limits import counts
 
 MAX_TEXT = 70
 MAX_FIELDS = 12  # of a template's fields listed
@@ -60,6 +61,17 @@ def _answers(k: ToolKnowledge, cfg: OfflineConfig) -> Iterator[str]:
             )
 
 
+def _asked(amount: str) -> str:
+    """A limit's amount in words: ``len(passengers)`` is the count of passengers."""
+    return f"count of {amount[4:-1]}" if counts(amount) else amount
+
+
+def _held(field: str) -> str:
+    """A limit's field in words: ``available_seats[cabin]`` is the entry the call's cabin picks."""
+    name, _, arg = field.partition("[")
+    return f"{name} entry the call's {arg[:-1]} picks" if arg else field
+
+
 def _errors(k: ToolKnowledge, cfg: OfflineConfig) -> Iterator[str]:
     for s in k.shape_errors:
         if s.rate >= cfg.shape_error_min_rate and s.support >= cfg.min_support:
@@ -72,9 +84,10 @@ def _errors(k: ToolKnowledge, cfg: OfflineConfig) -> Iterator[str]:
             )
     for lim in k.limits:
         if lim.fails >= cfg.min_support:
+            taught = f"as {lim.source} failed" if lim.source else f"{lim.accuracy:.0%} of calls foretold"
             yield (
-                f"limit: a {lim.amount} above the {lim.field} of the object whose {lim.key} is the call's "
-                f"{lim.name} fails with {short(lim.template)} ({lim.accuracy:.0%} of calls foretold)"
+                f"limit: a {_asked(lim.amount)} above the {_held(lim.field)} of the object whose {lim.key} is "
+                f"the call's {lim.name} fails with {short(lim.template)} ({taught})"
             )
     for ch in k.charges:
         if ch.fails >= cfg.min_support:

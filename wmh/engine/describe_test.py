@@ -14,7 +14,7 @@ from wmh.engine.offline_knowledge import (
     StickyErrorRule,
     ToolKnowledge,
 )
-from wmh.engine.offline_limits_test import bagging, charged_corpus, corpus
+from wmh.engine.offline_limits_test import bagging, charged_corpus, corpus, rail_corpus
 
 CFG = OfflineConfig()
 
@@ -67,6 +67,16 @@ def test_describe_a_fitted_engine() -> None:
     assert not any(
         line.startswith("limit") for line in describe(engine.knowledge["get_wallet"], engine.config)
     )
+
+
+def test_describe_a_count_limit_and_the_tool_that_taught_it() -> None:
+    engine = fit_offline(rail_corpus((1, 4), (2, 2), (3, 6)))
+    said = (
+        "limit: a count of riders above the seats entry the call's cabin picks of the object whose train_id is "
+        "the call's trains[].train_id fails with 'Error: no room on train {value}'"
+    )
+    assert f"{said} (as book failed)" in describe(engine.knowledge["move"], engine.config)
+    assert any(line.startswith(said) for line in describe(engine.knowledge["book"], engine.config))
 
 
 def test_describe_a_charge_limit_and_what_decides_an_appended_item() -> None:

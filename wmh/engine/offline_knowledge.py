@@ -54,7 +54,7 @@ from wmh.engine.offline_json import (
     scalar,
     strings,
 )
-from wmh.engine.offline_limits import ChargeRule, LimitRule, learn_limits
+from wmh.engine.offline_limits import ChargeRule, LimitRule, carried_limits, learn_limits
 from wmh.engine.offline_lines import learn_carried
 
 SHARE_PRIOR = 1  # pseudo-count pulling rates of rarely-seen rules toward "unproven"
@@ -376,6 +376,9 @@ def learn(episodes: Sequence[Episode], group_by: str | None = None) -> dict[str,
     links = _entity_links(episodes)
     novelty = _Novelty(episodes, group_by)
     kinds = _kinds(by_tool)
+    failures = frozenset(
+        x.step.observation.content for xs in by_tool.values() for x in xs if x.step.observation.is_error
+    )
     out = {}
     for tool in sorted(everything):
         all_exs, exs = everything[tool], by_tool.get(tool, [])
@@ -395,7 +398,10 @@ def learn(episodes: Sequence[Episode], group_by: str | None = None) -> dict[str,
             common_share=share,
         )
         if exs:
-            out[tool] = out[tool].model_copy(update=_rules(tool, episodes, exs, links, novelty, kinds))
+            out[tool] = out[tool].model_copy(
+                update=_rules(tool, episodes, exs, links, novelty, kinds, failures)
+            )
+    out = _carry_limits(out, episodes, by_tool)
     rates = unit_rates(out)
     for tool, k in out.items():
         if k.numeric_check is not None and rates:
@@ -454,6 +460,7 @@ def _rules(
     links: dict[str, list[_Link | _Ex]],
     novelty: _Novelty,
     kinds: dict[str, frozenset[str]],
+    failures: frozenset[str],
 ) -> dict[str, object]:
     effects = learn_effects(episodes, ((x.ep, x.pos, x.step) for x in exs))
     consistency, support = _repeats(episodes, tool, effects)
@@ -475,7 +482,7 @@ def _rules(
         "templates": _templates(episodes, exs, links.get(tool, [])),
         "sticky_errors": _sticky_rules(episodes, tool) if fails else (),
         "numeric_check": check,
-        "limits": learn_limits(episodes, ((x.ep, x.pos, x.step) for x in exs)) if fails else (),
+        "limits": learn_limits(episodes, ((x.ep, x.pos, x.step) for x in exs), failures) if fails else (),
         "cutoffs": learn_cutoffs(x.step for x in exs),
         "collect": _collect_rule(exs),
         "chain": _chain_rule(exs),
@@ -484,6 +491,22 @@ def _rules(
         "carried": learn_carried(episodes, ((x.ep, x.pos, x.step) for x in exs)),
         **(_retries(episodes, tool) if fails else {}),
     }
+
+
+def _carry_limits(
+    out: dict[str, ToolKnowledge], episodes: Sequence[Episode], by_tool: dict[str, list[_Ex]]
+) -> dict[str, ToolKnowledge]:
+    """A tool that fails but whose failures teach no limit takes the limits other tools learned that its
+    own calls put to the test and never contradict (``offline_limits.carried_limits``)."""
+    learned = [(tool, rule) for tool, k in out.items() for rule in k.limits]
+    for tool, k in out.items() if learned else ():
+        if k.limits or not k.error_rate or tool not in by_tool:
+            continue
+        others = [rule.model_copy(update={"source": other}) for other, rule in learned if other != tool]
+        rules = carried_limits(others, episodes, ((x.ep, x.pos, x.step) for x in by_tool[tool]))
+        if rules:
+            out[tool] = k.model_copy(update={"limits": rules})
+    return out
 
 
 def _unexplained(check: NumericCheckRule | None, **rules: tuple) -> dict[str, tuple]:

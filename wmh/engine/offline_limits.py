@@ -3,15 +3,26 @@
 Paying 300 from a gift card the session read with a balance of 182 fails ("not enough balance in
 payment method gift_card_1"); paying 150 from it succeeds. The same shape covers stock, quotas and
 seats. A limit is learned per tool from train: failures whose text names an argument value, where
-the number beside that value in the call (the same list item's, or a top-level one) exceeded a
-number of the object the session last read under that value, against the calls where it did not.
+the number the call asks of that value exceeded a number of the object the session last read under
+it, against the calls where it did not.
+
+The number asked is one beside the value in the call (the same list item's, or a top-level one), or
+a count: booking three passengers on a flight asks three seats of it (``len(passengers)``), and
+moving a booking to another flight asks as many as the booking the call names holds. The number
+held is a field of the object, or one entry of it picked by an argument (the flight's
+``available_seats[cabin]``, with the call's ``cabin``).
+
+A limit needs failures naming two values. One explained failure is enough when the same failure
+text names another value elsewhere in train (any tool's, where nothing read could check it) and no
+call the limit applies to contradicts it. A tool whose own failures teach no limit takes another
+tool's when its calls ask the same count of the same kind of object and none contradicts it.
 Pure functions; no IO.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from pydantic import Field
@@ -29,19 +40,31 @@ class LimitRule(Frozen):
     the session last read with ``key`` equal to the value of ``name``."""
 
     name: str = Field(description="The argument naming the object, or ``list[].field`` of a list argument")
-    amount: str = Field(description="The number asked: a top-level argument, or a field of the same item")
+    amount: str = Field(
+        description="The number asked: a top-level argument, a field of the same item, or ``len(list)``: "
+        "the count of the call's list argument, else of that list in the object the call names"
+    )
     key: str = Field(description="The object's field holding the name")
-    field: str = Field(description="The object's number the amount may not exceed")
+    field: str = Field(
+        description="The object's number the amount may not exceed, or ``field[arg]``: the entry of the "
+        "object's field under the call's ``arg``"
+    )
     template: str = Field(description="The error text, with {value} where the name goes")
-    fails: int = Field(description="Train failures the rule explains")
+    fails: int = Field(description="Values train failures of the rule's text named, explained or unchecked")
     accuracy: float = Field(description="Share of the train calls it applied to whose outcome it foretold")
+    explained: int = Field(default=0, description="Values named by train failures the rule explains")
+    source: str = Field(default="", description="The tool whose failures taught the rule, when another")
 
 
-def asks(args: dict[str, Json], name: str, amount: str) -> Iterator[tuple[str, float]]:
-    """(named value, number asked) pairs of a call for a rule's ``name`` and ``amount``."""
+def asks(
+    args: dict[str, Json], name: str, amount: str, objects: Sequence[dict[str, Json]] = ()
+) -> Iterator[tuple[str, float]]:
+    """(named value, number asked) pairs of a call for a rule's ``name`` and ``amount``; a count amount
+    is looked up in ``objects`` (latest first) when the call does not carry the list itself."""
+    count = _count(args, amount, objects) if counts(amount) else None
     base, _, field = name.partition("[].")
     if not field:
-        value, number = args.get(name), _number(args.get(amount))
+        value, number = args.get(name), count if counts(amount) else _number(args.get(amount))
         if isinstance(value, str) and number is not None:
             yield value, number
         return
@@ -49,24 +72,65 @@ def asks(args: dict[str, Json], name: str, amount: str) -> Iterator[tuple[str, f
     number_field = amount.partition("[].")[2]
     for item in items if isinstance(items, list) else ():
         if isinstance(item, dict) and isinstance(v := item.get(field), str):
-            number = _number(item.get(number_field))
+            number = count if counts(amount) else _number(item.get(number_field))
             if number is not None:
                 yield v, number
 
 
-def limit_of(objects: Iterable[dict[str, Json]], key: str, value: str, field: str) -> float | None:
-    """The ``field`` number of the first of ``objects`` (latest first) with ``key == value``."""
-    for obj in objects:
-        if obj.get(key) == value:
-            return _number(obj.get(field))
+def counts(amount: str) -> bool:
+    """Whether a rule's amount is a count (``len(list)``)."""
+    return amount.startswith("len(") and amount.endswith(")")
+
+
+def _count(args: dict[str, Json], amount: str, objects: Sequence[dict[str, Json]]) -> float | None:
+    """The length of the call's list argument ``amount`` counts, else of that list in the latest object
+    holding one of the call's string values (the booking a call changes holds its passengers)."""
+    key = amount[4:-1]
+    own = args.get(key)
+    if isinstance(own, list):
+        return float(len(own))
+    items = (named_record(args, objects, key) or {}).get(key)
+    return float(len(items)) if isinstance(items, list) else None
+
+
+def named_record(
+    args: dict[str, Json], objects: Sequence[dict[str, Json]], key: str = ""
+) -> dict[str, Json] | None:
+    """The latest object with a list (``key``, when given) and a field equal to one of the call's string
+    arguments: the record the call names."""
+    values = {v for v in args.values() if isinstance(v, str) and len(v) >= 3}
+    for obj in objects if values else ():
+        has_list = isinstance(obj.get(key), list) if key else any(isinstance(v, list) for v in obj.values())
+        if has_list and any(isinstance(v, str) and v in values for v in obj.values()):
+            return obj
     return None
+
+
+def limit_of(
+    objects: Iterable[dict[str, Json]], key: str, value: str, field: str, args: dict[str, Json]
+) -> float | None:
+    """The ``field`` number of the first of ``objects`` (latest first) with ``key == value`` that has one."""
+    for obj in objects:
+        if obj.get(key) == value and (limit := held(obj, field, args)) is not None:
+            return limit
+    return None
+
+
+def held(obj: dict[str, Json], field: str, args: dict[str, Json]) -> float | None:
+    """The object's number ``field``: a field, or ``field[arg]``, the entry under the call's ``arg``."""
+    name, _, arg = field.partition("[")
+    leaf = obj.get(name)
+    if arg:
+        pick = args.get(arg[:-1])
+        leaf = leaf.get(pick) if isinstance(leaf, dict) and isinstance(pick, str) else None
+    return _number(leaf)
 
 
 def check(rule: LimitRule, args: dict[str, Json], objects: Sequence[dict[str, Json]]) -> tuple[bool, str]:
     """(applies, the first value whose number exceeds its limit, or "" when none does)."""
     applies = False
-    for value, number in asks(args, rule.name, rule.amount):
-        limit = limit_of(objects, rule.key, value, rule.field)
+    for value, number in asks(args, rule.name, rule.amount, objects):
+        limit = limit_of(objects, rule.key, value, rule.field, args)
         if limit is None:
             continue
         applies = True
@@ -76,39 +140,66 @@ def check(rule: LimitRule, args: dict[str, Json], objects: Sequence[dict[str, Js
 
 
 def learn_limits(
-    episodes: Sequence[Episode], calls: Iterable[tuple[int, int, Step]]
+    episodes: Sequence[Episode], calls: Iterable[tuple[int, int, Step]], failures: Collection[str] = ()
 ) -> tuple[LimitRule, ...]:
-    """The limits a tool's calls obey (module doc). ``calls`` are (episode, position, step)."""
-    asking = [(e, pos, step) for e, pos, step in calls if any(_specs(step.action.arguments))]
+    """The limits a tool's calls obey (module doc). ``calls`` are (episode, position, step);
+    ``failures`` every failure text in train, of any tool."""
+    seen = [(step, earlier_objects(episodes[e], pos, LOOKBACK)) for e, pos, step in calls]
     candidates: Counter[tuple[str, str, str, str, str]] = Counter()
-    for e, pos, step in asking:
+    for step, objects in seen:
         if step.observation.is_error:
-            candidates.update(_explanations(step, earlier_objects(episodes[e], pos, LOOKBACK)))
-    if not candidates:
-        return ()
-    seen = [(step, earlier_objects(episodes[e], pos, LOOKBACK)) for e, pos, step in asking]
+            candidates.update(_explanations(step, objects))
     rules = []
     for (name, amount, key, field, template), _ in candidates.most_common(16):
         rule = LimitRule(
             name=name, amount=amount, key=key, field=field, template=template, fails=0, accuracy=0
         )
-        outcomes = (
-            (
-                *check(rule, step.action.arguments, objects),
-                step.observation.is_error,
-                step.observation.content,
-            )
-            for step, objects in seen
-        )
-        fails, accuracy = judged(template, outcomes)
-        if fails >= 2 and accuracy >= LIMIT_MIN_ACCURACY:
-            rules.append(rule.model_copy(update={"fails": fails, "accuracy": accuracy}))
-    return tuple(sorted(rules, key=lambda r: (-r.accuracy, -r.fails, r.template))[:2])
+        verdict = judged(template, _outcomes(rule, seen))
+        fails = max(verdict.named, len(named_values(template, failures)))
+        if verdict.accuracy >= LIMIT_MIN_ACCURACY and (
+            verdict.named >= 2 or (verdict.named == 1 and fails >= 2 and not verdict.wrong)
+        ):
+            update = {"fails": fails, "accuracy": verdict.accuracy, "explained": verdict.named}
+            rules.append(rule.model_copy(update=update))
+    return tuple(sorted(rules, key=lambda r: (-r.accuracy, -r.explained, r.template))[:2])
 
 
-def judged(template: str, outcomes: Iterable[tuple[bool, str, bool, str]]) -> tuple[int, float]:
-    """(distinct names its failures named, accuracy) of a limit failing with ``template``, from each
-    train call's (whether the limit applies, the name over it or "", whether it failed, its answer)."""
+def carried_limits(
+    rules: Sequence[LimitRule], episodes: Sequence[Episode], calls: Iterable[tuple[int, int, Step]]
+) -> tuple[LimitRule, ...]:
+    """Of limits other tools learned, those this tool's calls put to the test and never contradicted."""
+    seen = [(step, earlier_objects(episodes[e], pos, LOOKBACK)) for e, pos, step in calls]
+    kept = []
+    for rule in rules:
+        outcomes = list(_outcomes(rule, seen))
+        if any(applies for applies, *_ in outcomes) and not judged(rule.template, outcomes).wrong:
+            kept.append(rule)
+    return tuple(kept[:2])
+
+
+def _outcomes(
+    rule: LimitRule, seen: Sequence[tuple[Step, Sequence[dict[str, Json]]]]
+) -> Iterator[tuple[bool, str, bool, str]]:
+    for step, objects in seen:
+        applies, over = check(rule, step.action.arguments, objects)
+        yield applies, over, step.observation.is_error, step.observation.content
+
+
+def named_values(template: str, failures: Collection[str]) -> set[str]:
+    """The values ``failures`` name in place of the template's {value}."""
+    head, _, tail = template.partition("{value}")
+    return {text[len(head) : len(text) - len(tail)] for text in failures if fits(template, text)}
+
+
+class Verdict(NamedTuple):
+    named: int  # distinct values named by the failures the rule explains
+    accuracy: float  # share of the calls it applied to whose outcome it foretold (after a pseudo-count)
+    wrong: int  # calls it applied to whose outcome it got wrong
+
+
+def judged(template: str, outcomes: Iterable[tuple[bool, str, bool, str]]) -> Verdict:
+    """How a limit failing with ``template`` did on train, from each call's (whether the limit applies,
+    the name over it or "", whether it failed, its answer)."""
     right = wrong = 0
     named: set[str] = set()
     for applies, over, failed, text in outcomes:
@@ -121,7 +212,7 @@ def judged(template: str, outcomes: Iterable[tuple[bool, str, bool, str]]) -> tu
             right += 1
         else:
             wrong += 1
-    return len(named), right / (right + wrong + 1)
+    return Verdict(len(named), right / (right + wrong + 1), wrong)
 
 
 def eased(
@@ -148,36 +239,59 @@ def _explanations(step: Step, objects: Sequence[dict[str, Json]]) -> set[tuple[s
     """Every (name, amount, key, field, template) by which this failure is a limit exceeded: the latest
     object holding the named value under each key, a number of it below the number asked."""
     out = set()
-    text = step.observation.content
-    for name, amount in _specs(step.action.arguments):
-        for value, number in asks(step.action.arguments, name, amount):
+    args, text = step.action.arguments, step.observation.content
+    for name, amount in _specs(args, objects):
+        for value, number in asks(args, name, amount, objects):
             if len(value) < 3 or value not in text:
                 continue
             keys: set[str] = set()
             for obj in objects:
                 for key in [k for k, v in obj.items() if v == value and k not in keys]:
                     keys.add(key)
-                    for field, leaf in obj.items():
-                        limit = _number(leaf)
-                        if limit is not None and number > limit:
+                    for field, limit in _numbers(obj, args):
+                        if number > limit:
                             out.add((name, amount, key, field, text.replace(value, "{value}")))
     return out
 
 
-def _specs(args: dict[str, Json]) -> Iterator[tuple[str, str]]:
-    """(name, amount) argument pairs: a string beside a number, top-level or in one list item."""
+def _numbers(obj: dict[str, Json], args: dict[str, Json]) -> Iterator[tuple[str, float]]:
+    """(field, number) of an object: its number fields, and ``field[arg]`` for each entry of a field
+    that a string argument of the call picks."""
+    picks = [(k, v) for k, v in args.items() if isinstance(v, str)]
+    for field, leaf in obj.items():
+        if (number := _number(leaf)) is not None:
+            yield field, number
+        elif isinstance(leaf, dict):
+            for arg, pick in picks:
+                if (number := _number(leaf.get(pick))) is not None:
+                    yield f"{field}[{arg}]", number
+
+
+def _specs(args: dict[str, Json], objects: Sequence[dict[str, Json]] = ()) -> Iterator[tuple[str, str]]:
+    """(name, amount) argument pairs: a string beside a number, top-level or in one list item; and each
+    string (top-level or an item's) against each count: of a list of objects the call passes, or holds
+    in the object it names (``len(list)``)."""
     tops = [k for k, v in args.items() if isinstance(v, str)]
     numbers = [k for k, v in args.items() if _number(v) is not None]
     yield from ((t, n) for t in tops for n in numbers)
     item_pairs: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)
+    item_names: set[str] = set()
     for k, v in args.items():
         for item in v if isinstance(v, list) else ():
             if isinstance(item, dict):
                 strs = [f for f, x in item.items() if isinstance(x, str)]
                 nums = [f for f, x in item.items() if _number(x) is not None]
                 item_pairs[k].update((s, n) for s in strs for n in nums)
+                item_names.update(f"{k}[].{s}" for s in strs)
     for k, pairs in item_pairs.items():
         yield from ((f"{k}[].{s}", f"{k}[].{n}") for s, n in sorted(pairs))
+    counted = {k for k, v in args.items() if isinstance(v, list) and all(isinstance(x, dict) for x in v)}
+    record = named_record(args, objects)
+    counted |= {k for k, v in (record or {}).items() if isinstance(v, list) and k not in args}
+    names = [*tops, *sorted(item_names)]
+    yield from (
+        (name, f"len({k})") for k in sorted(counted) for name in names if not name.startswith(f"{k}[]")
+    )
 
 
 def fits(template: str, text: str) -> bool:
@@ -280,9 +394,9 @@ def learn_charges(samples: Sequence[ChargeSample]) -> tuple[ChargeRule, ...]:
         )
         rule = rule.model_copy(update={"where": _shared_fields(rule, samples)})
         outcomes = ((*check_charge(rule, s.answer, s.base, s.objects), s.failed, s.text) for s in samples)
-        fails, accuracy = judged(template, outcomes)
-        if fails >= 2 and accuracy >= LIMIT_MIN_ACCURACY:
-            rules.append(rule.model_copy(update={"fails": fails, "accuracy": accuracy}))
+        verdict = judged(template, outcomes)
+        if verdict.named >= 2 and verdict.accuracy >= LIMIT_MIN_ACCURACY:
+            rules.append(rule.model_copy(update={"fails": verdict.named, "accuracy": verdict.accuracy}))
     return tuple(sorted(rules, key=lambda r: (-r.accuracy, -r.fails, r.template))[:2])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from wmh.core.types import Episode
+from wmh.core.types import Episode, Step
 from wmh.engine.offline import fit_offline
 from wmh.engine.offline_json import Json
 from wmh.engine.offline_limits import ChargeRule, LimitRule, asks, check, check_charge, eased, learn_limits
@@ -49,6 +49,7 @@ RULE = LimitRule(
     template=TEXT,
     fails=3,
     accuracy=0,
+    explained=3,
 )
 
 
@@ -275,3 +276,113 @@ def test_a_failure_is_eased_by_asking_within_what_the_session_read_of_the_value_
     assert not eased(paying(90), text, paying(80), [card])  # still above what the card holds
     assert not eased(paying(90), text, paying(60), [])  # nothing read: the failure may be anything
     assert not eased(paying(90), "Error: card blocked", paying(60), [card])  # it named no card
+
+
+ROOM = "Error: no room on train {value}"
+
+
+def _riders(n: int) -> list[Json]:
+    return [{"name": f"rider {j}"} for j in range(n)]
+
+
+def _search(train: str, coach: int) -> Step:
+    return step("search_trains", [{"train_id": train, "seats": {"coach": coach, "first": 9}}], day="d1")
+
+
+def booking(i: int, riders: int, coach: int) -> Episode:
+    """Search a train, then book ``riders`` in coach on it: more riders than coach seats fails."""
+    train, over = f"TR{i:03d}", riders > coach
+    trains: list[Json] = [{"train_id": train, "day": "d1"}]
+    answer = ROOM.replace("{value}", train) if over else {"booking_id": f"B{i}", "trains": trains}
+    return Episode(
+        trace_id=f"b{i}",
+        task=f"book {riders}",
+        steps=(
+            _search(train, coach),
+            step("book", answer, over, cabin="coach", trains=trains, riders=_riders(riders)),
+        ),
+    )
+
+
+def moving(i: int, riders: int, coach: int) -> Episode:
+    """Read a booking of ``riders``, search a train, move the booking onto it; an unknown booking fails."""
+    booking_id, train = f"M{i}", f"TR{i:03d}"
+    trains: list[Json] = [{"train_id": train, "day": "d1"}]
+    read = {"booking_id": booking_id, "riders": _riders(riders), "trains": [{"train_id": "TR999"}]}
+    moved = {"booking_id": booking_id, "riders": _riders(riders), "trains": trains}
+    return Episode(
+        trace_id=f"m{i}",
+        task=f"move {booking_id}",
+        steps=(
+            step("get_booking", read, booking_id=booking_id),
+            _search(train, coach),
+            step("move", moved, booking_id=booking_id, cabin="coach", trains=trains),
+            step("move", "Error: booking X1 not found", True, booking_id="X1", cabin="coach", trains=trains),
+        ),
+    )
+
+
+SEATS = LimitRule(
+    name="trains[].train_id",
+    amount="len(riders)",
+    key="train_id",
+    field="seats[cabin]",
+    template=ROOM,
+    fails=2,
+    accuracy=0,
+    explained=2,
+)
+
+
+def test_learn_limits_counts_a_list_against_the_entry_an_argument_picks() -> None:
+    eps = [
+        booking(i, riders, coach)
+        for i, (riders, coach) in enumerate([(3, 2), (1, 5), (2, 2), (4, 1), (2, 8), (1, 1), (3, 3)])
+    ]
+    (rule,) = learn_limits(eps, calls(eps, "book"))
+    assert rule.model_copy(update={"accuracy": 0}) == SEATS
+    args: dict[str, Json] = {"cabin": "first", "trains": [{"train_id": "TR1"}], "riders": _riders(2)}
+    seen: list[dict[str, Json]] = [{"train_id": "TR1", "seats": {"coach": 9, "first": 1}}]
+    assert check(rule, args, seen) == (True, "TR1")  # the cabin the call names picks the seats
+    assert check(rule, {**args, "cabin": "coach"}, seen) == (True, "")
+
+
+def test_one_explained_failure_is_enough_when_its_text_names_another_value_unchecked() -> None:
+    eps = [
+        booking(i, riders, coach)
+        for i, (riders, coach) in enumerate([(3, 2), (1, 5), (2, 2), (2, 8), (1, 1), (3, 3)])
+    ]
+    assert learn_limits(eps, calls(eps, "book")) == ()
+    elsewhere = {ROOM.replace("{value}", "TR000"), ROOM.replace("{value}", "TR777"), "Error: other"}
+    (rule,) = learn_limits(eps, calls(eps, "book"), elsewhere)
+    assert (rule.fails, rule.explained) == (2, 1)
+    booked = booking(9, 4, 9)  # four riders booked on a train the session read with three seats left
+    contradicted = [*eps, booked.model_copy(update={"steps": (_search("TR009", 3), booked.steps[1])})]
+    assert learn_limits(contradicted, calls(contradicted, "book"), elsewhere) == ()
+
+
+def rail_corpus(*moved: tuple[int, int]) -> list[Episode]:
+    """Bookings failing on two trains, and moves (``moved``: riders, coach seats) that never failed so."""
+    books = [
+        booking(i, riders, coach)
+        for i, (riders, coach) in enumerate([(3, 2), (1, 5), (4, 1), (2, 8), (1, 1), (3, 3)])
+    ]
+    return books + [moving(i, riders, coach) for i, (riders, coach) in enumerate(moved, start=10)]
+
+
+def test_a_tool_takes_a_limit_another_learned_counting_the_record_it_names() -> None:
+    engine = fit_offline(rail_corpus((1, 4), (2, 2), (3, 6), (1, 1)))
+    (rule,) = engine.knowledge["move"].limits
+    assert (rule.amount, rule.field, rule.source) == ("len(riders)", "seats[cabin]", "book")
+    read = step("get_booking", {"booking_id": "M50", "riders": _riders(2), "trains": []}, booking_id="M50")
+    trains: list[Json] = [{"train_id": "TR050", "day": "d1"}]
+    full = engine.answer(
+        session(read, _search("TR050", 1)), act("move", booking_id="M50", cabin="coach", trains=trains)
+    )
+    assert (full.is_error, full.content, full.source) == (True, ROOM.replace("{value}", "TR050"), "limit")
+    room = engine.answer(
+        session(read, _search("TR050", 2)), act("move", booking_id="M50", cabin="coach", trains=trains)
+    )
+    assert not room.is_error
+    contradicted = rail_corpus((1, 4), (2, 2), (3, 6), (1, 1), (2, 1))  # two riders moved onto one seat
+    assert fit_offline(contradicted).knowledge["move"].limits == ()

@@ -51,7 +51,7 @@ from wmh.engine.offline_knowledge import (
     sticky_match,
     value_shape,
 )
-from wmh.engine.offline_limits import asks, check, check_charge, eased, fits
+from wmh.engine.offline_limits import asks, check, check_charge, counts, eased, fits
 from wmh.engine.offline_state import SessionView
 
 if TYPE_CHECKING:
@@ -242,7 +242,9 @@ def limit(q: Query) -> Observation | None:
     A write's charge (the amount its answer appends) is held to the object it names the same way."""
     objects: list[dict[str, Json]] | None = None
     for rule in q.knowledge.limits:
-        if rule.fails < q.cfg.min_support or not any(asks(q.args, rule.name, rule.amount)):
+        if rule.fails < q.cfg.min_support or not (
+            counts(rule.amount) or any(asks(q.args, rule.name, rule.amount))
+        ):
             continue
         objects = objects if objects is not None else list(q.view.objects())
         applies, over = check(rule, q.args, objects)
