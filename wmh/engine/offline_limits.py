@@ -144,11 +144,14 @@ def learn_limits(
 ) -> tuple[LimitRule, ...]:
     """The limits a tool's calls obey (module doc). ``calls`` are (episode, position, step);
     ``failures`` every failure text in train, of any tool."""
-    seen = [(step, earlier_objects(episodes[e], pos, LOOKBACK)) for e, pos, step in calls]
+    calls = list(calls)
     candidates: Counter[tuple[str, str, str, str, str]] = Counter()
-    for step, objects in seen:
+    for e, pos, step in calls:
         if step.observation.is_error:
-            candidates.update(_explanations(step, objects))
+            candidates.update(_explanations(step, earlier_objects(episodes[e], pos, LOOKBACK)))
+    if not candidates:
+        return ()
+    seen = [(step, earlier_objects(episodes[e], pos, LOOKBACK)) for e, pos, step in calls]
     rules = []
     for (name, amount, key, field, template), _ in candidates.most_common(16):
         rule = LimitRule(
