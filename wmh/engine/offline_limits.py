@@ -96,14 +96,23 @@ def _count(args: dict[str, Json], amount: str, objects: Sequence[dict[str, Json]
 def named_record(
     args: dict[str, Json], objects: Sequence[dict[str, Json]], key: str = ""
 ) -> dict[str, Json] | None:
-    """The latest object with a list (``key``, when given) and a field equal to one of the call's string
-    arguments: the record the call names."""
-    values = {v for v in args.values() if isinstance(v, str) and len(v) >= 3}
-    for obj in objects if values else ():
-        has_list = isinstance(obj.get(key), list) if key else any(isinstance(v, list) for v in obj.values())
-        if has_list and any(isinstance(v, str) and v in values for v in obj.values()):
-            return obj
-    return None
+    """The record the call names: of the objects with a list (``key``, when given), the one holding
+    most of the call's string arguments under the argument's own name (``reservation_id``), then under
+    any; the latest of equals. None when none holds any."""
+    named = {k: v for k, v in args.items() if isinstance(v, str) and len(v) >= 3}
+    values = set(named.values())
+
+    def held_values(obj: dict[str, Json]) -> tuple[int, int]:
+        same_key = sum(obj.get(k) == v for k, v in named.items())
+        return same_key, sum(isinstance(v, str) and v in values for v in obj.values())
+
+    lists = [obj for obj in objects if named and _has_list(obj, key)]
+    best = max(lists, key=held_values, default=None)
+    return best if best is not None and held_values(best) != (0, 0) else None
+
+
+def _has_list(obj: dict[str, Json], key: str) -> bool:
+    return isinstance(obj.get(key), list) if key else any(isinstance(v, list) for v in obj.values())
 
 
 def limit_of(

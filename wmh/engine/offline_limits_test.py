@@ -7,7 +7,16 @@ import json
 from wmh.core.types import Episode, Step
 from wmh.engine.offline import fit_offline
 from wmh.engine.offline_json import Json
-from wmh.engine.offline_limits import ChargeRule, LimitRule, asks, check, check_charge, eased, learn_limits
+from wmh.engine.offline_limits import (
+    ChargeRule,
+    LimitRule,
+    asks,
+    check,
+    check_charge,
+    eased,
+    learn_limits,
+    named_record,
+)
 from wmh.engine.offline_test import act, session, step
 
 TEXT = "Error: not enough balance in card {value}"
@@ -386,3 +395,18 @@ def test_a_tool_takes_a_limit_another_learned_counting_the_record_it_names() -> 
     assert not room.is_error
     contradicted = rail_corpus((1, 4), (2, 2), (3, 6), (1, 1), (2, 1))  # two riders moved onto one seat
     assert fit_offline(contradicted).knowledge["move"].limits == ()
+
+
+def test_the_record_a_call_names_is_matched_by_the_argument_name_first() -> None:
+    latest_first: list[dict[str, Json]] = [
+        {"booking_id": "MB002", "cabin": "coach", "riders": _riders(3)},
+        {"booking_id": "MB001", "cabin": "coach", "riders": _riders(1)},
+    ]
+    by_name = named_record({"booking_id": "MB001", "cabin": "coach"}, latest_first, "riders")
+    assert by_name is not None and by_name["booking_id"] == "MB001"  # not the later booking in the same cabin
+    by_value = named_record({"id": "MB001"}, latest_first, "riders")
+    assert by_value is not None and by_value["booking_id"] == "MB001"
+    assert named_record({"booking_id": "MB001"}, latest_first, "payments") is None
+    assert list(
+        asks({"booking_id": "MB001", "trains": [{"train_id": "TR1"}]}, SEATS.name, SEATS.amount, latest_first)
+    ) == [("TR1", 1.0)]
