@@ -173,7 +173,19 @@ def learn_limits(
         ):
             update = {"fails": fails, "accuracy": verdict.accuracy, "explained": verdict.named}
             rules.append(rule.model_copy(update=update))
-    return tuple(sorted(rules, key=lambda r: (-r.accuracy, -r.explained, r.template))[:2])
+    return _distinct(sorted(rules, key=lambda r: (-r.accuracy, -r.explained, r.template, r.amount)))[:2]
+
+
+def _distinct(rules: Iterable[LimitRule]) -> tuple[LimitRule, ...]:
+    """The first of the rules alike but for the amount: two counts explaining the same failures equally
+    well (passengers, payment methods) are one limit guessed two ways, and either would fail a call."""
+    seen: set[tuple[str, str, str, str]] = set()
+    out = []
+    for rule in rules:
+        if (alike := (rule.name, rule.key, rule.field, rule.template)) not in seen:
+            seen.add(alike)
+            out.append(rule)
+    return tuple(out)
 
 
 def carried_limits(
@@ -186,7 +198,7 @@ def carried_limits(
         outcomes = list(_outcomes(rule, seen))
         if any(applies for applies, *_ in outcomes) and not judged(rule.template, outcomes).wrong:
             kept.append(rule)
-    return tuple(kept[:2])
+    return _distinct(kept)[:2]
 
 
 def _outcomes(

@@ -410,3 +410,16 @@ def test_the_record_a_call_names_is_matched_by_the_argument_name_first() -> None
     assert list(
         asks({"booking_id": "MB001", "trains": [{"train_id": "TR1"}]}, SEATS.name, SEATS.amount, latest_first)
     ) == [("TR1", 1.0)]
+
+
+def test_counts_explaining_the_same_failures_alike_make_one_limit() -> None:
+    """Each booking passes as many meals as riders: either count explains every failure; one rule stays."""
+    eps = []
+    for i, (riders, coach) in enumerate([(3, 2), (1, 5), (2, 2), (4, 1), (2, 8), (1, 1), (3, 3)]):
+        search, book = booking(i, riders, coach).steps
+        args = {**book.action.arguments, "meals": [{"meal": "veg"}] * riders}
+        meals = book.model_copy(update={"action": book.action.model_copy(update={"arguments": args})})
+        eps.append(Episode(trace_id=f"b{i}", task="book", steps=(search, meals)))
+    (rule,) = learn_limits(eps, calls(eps, "book"))
+    assert (rule.name, rule.field, rule.template) == (SEATS.name, SEATS.field, ROOM)
+    assert rule.amount in {"len(meals)", "len(riders)"}
