@@ -108,8 +108,12 @@ def kvs(items: list[dict] | None) -> Attributes:
             continue
         s = v.get("stringValue")
         if s is None:
-            s = any_value(v)
-            nested = nested or isinstance(s, dict)
+            s = v.get("intValue")  # the next most common (token counts, ids): not worth any_value's scan
+            if s is not None:
+                s = int(s)
+            else:
+                s = any_value(v)
+                nested = nested or isinstance(s, dict)
         key = kv["key"]
         out[_intern(key) if type(key) is str else key] = s
     if nested:
