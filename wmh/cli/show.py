@@ -10,7 +10,7 @@ from rich.table import Table
 
 from wmh.cli.common import RootOption, console, fail, is_tty, one_line_errors, store_for
 from wmh.config.manifest import Manifest
-from wmh.engine.describe import describe, summary
+from wmh.engine.describe import describe, summary, unseen_tools
 from wmh.engine.offline import load_offline
 
 
@@ -36,11 +36,13 @@ def show(
         body = {
             "manifest": manifest.model_dump(mode="json"),
             "tools": {t: {"summary": s, "rules": rules} for t, (s, rules) in learned.items()},
+            "unseen_tools": unseen_tools(engine.novel, engine.config),
         }
         typer.echo(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
         return
     if tool is None:
         console.print(_overview(manifest))
+        console.print(f"\n[bold]other tools[/]: {unseen_tools(engine.novel, engine.config)}", highlight=False)
     for t, (line, rules) in learned.items():
         console.print(f"\n[bold]{t}[/]: {line}", highlight=False, soft_wrap=True)
         for rule in rules or ["(no rule: exact replay, else analogy from the nearest recorded calls)"]:

@@ -33,6 +33,7 @@ def test_show_prints_the_model_and_each_tools_rules(root: str) -> None:
         "add:" in result.output and "function: answers the value" not in result.output
     )  # add is a + b, not an expression
     assert "get_item:" in result.output
+    assert "other tools: a tool no train call used fails as an unknown tool" in result.output
 
 
 def test_show_one_tool_as_json(root: str) -> None:

@@ -12,6 +12,7 @@ from wmh.core.jsonutil import canonical
 from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_knowledge import KeyOp, TemplateRule, ToolKnowledge
 from wmh.engine.offline_limits import counts
+from wmh.engine.offline_novel import NovelToolRule
 
 MAX_TEXT = 70
 MAX_FIELDS = 12  # of a template's fields listed
@@ -25,6 +26,21 @@ def describe(k: ToolKnowledge, cfg: OfflineConfig) -> list[str]:
 def summary(k: ToolKnowledge) -> str:
     """Calls, failures and the most common answer, on one line."""
     return f"{k.calls} recorded calls, {k.error_rate:.0%} failed; most common answer ({k.common_share:.0%}): {short(k.common)}"
+
+
+def unseen_tools(rule: NovelToolRule, cfg: OfflineConfig) -> str:
+    """What a call to a tool no train call used gets, in one sentence."""
+    seen = f"{rule.rare_ok} of {rule.rare} tools train called in one trace only succeeded on their first call"
+    if rule.new_tools_exist(cfg.min_support):
+        said = f"succeeds, answering as the known tool whose name shares most words with it ({seen})"
+    elif rule.error_support >= cfg.min_support:
+        said = f"fails with {short(rule.error_template)} ({seen}; {rule.error_support} failed so)"
+    else:
+        said = f"fails as an unknown tool ({seen})" if rule.rare else "fails as an unknown tool"
+    offered = (
+        f"; offered but never called, so taken to exist: {', '.join(rule.declared)}" if rule.declared else ""
+    )
+    return f"a tool no train call used {said}{offered}"
 
 
 def short(text: str, limit: int = MAX_TEXT) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wmh.engine.describe import describe, summary
+from wmh.engine.describe import describe, summary, unseen_tools
 from wmh.engine.offline import fit_offline
 from wmh.engine.offline_chain import ChainRule
 from wmh.engine.offline_config import OfflineConfig
@@ -15,6 +15,7 @@ from wmh.engine.offline_knowledge import (
     ToolKnowledge,
 )
 from wmh.engine.offline_limits_test import bagging, charged_corpus, corpus, rail_corpus
+from wmh.engine.offline_novel import NovelToolRule
 
 CFG = OfflineConfig()
 
@@ -149,3 +150,18 @@ def test_describe_says_how_a_chain_links_and_orders_its_objects() -> None:
     assert describe(knowledge(chain=chain), CFG) == [
         "chain: lists chains of 2 known objects linked by to = next from, arr at or before next dep (12 chains)"
     ]
+
+
+def test_unseen_tools_says_what_a_call_to_a_tool_train_never_called_gets() -> None:
+    assert unseen_tools(NovelToolRule(), CFG) == "a tool no train call used fails as an unknown tool"
+    real = NovelToolRule(rare=4, rare_ok=3, declared=("toggle_wifi",))
+    assert unseen_tools(real, CFG) == (
+        "a tool no train call used succeeds, answering as the known tool whose name shares most words with "
+        "it (3 of 4 tools train called in one trace only succeeded on their first call); offered but never "
+        "called, so taken to exist: toggle_wifi"
+    )
+    made_up = NovelToolRule(rare=3, rare_ok=0, error_template="Unknown action {value}", error_support=3)
+    assert unseen_tools(made_up, CFG) == (
+        "a tool no train call used fails with 'Unknown action {value}' (0 of 3 tools train called in one "
+        "trace only succeeded on their first call; 3 failed so)"
+    )

@@ -34,6 +34,10 @@ Strategies (``offline_strategies``), tried in ``OfflineConfig.strategy_order`` (
   answer), new argument values carried into its answer, where calibration found analogies this
   close beat the tool's most common answer of the predicted outcome, which is the last resort.
 
+A tool no train call used (``offline_novel``) answers as the known tool with the nearest name, or
+fails as the tools train saw once did, or as an unknown tool: whichever the tools train called in one
+trace only make likelier.
+
 A guessed object answer (analogy, most common) takes the fields its owner rule copies from the
 session's object listing the argument value (whose record it is), and the texts the tool spells from
 its arguments' words. Whether the nearest calls or the tool's error rate decide failure is chosen per
@@ -62,6 +66,7 @@ from wmh.engine.offline_effects import apply_effects
 from wmh.engine.offline_json import Json, arg_text, as_dict, dumps, objects_in, parsed
 from wmh.engine.offline_knowledge import ToolKnowledge, value_hash
 from wmh.engine.offline_lines import carry
+from wmh.engine.offline_novel import NovelToolRule, novel_answer
 from wmh.engine.offline_state import SessionView, context_tokens
 from wmh.engine.offline_strategies import STRATEGY_FUNCTIONS, Query, most_common
 from wmh.retrieval.embed import HashingEmbedder
@@ -84,8 +89,10 @@ class OfflineEngine:
         row_ptr: np.ndarray,
         row_recs: np.ndarray,
         known: np.ndarray,
+        novel: NovelToolRule | None = None,
     ) -> None:
         self.config = config
+        self.novel = novel or NovelToolRule()
         self.knowledge = knowledge
         self.tools = sorted(knowledge)
         self.tool_ids = {t: i for i, t in enumerate(self.tools)}
@@ -119,6 +126,10 @@ class OfflineEngine:
             return Observation(content="", source="message")
         knowledge = self.knowledge.get(action.name)
         if knowledge is None:
+            session = (turn.observation.content for turn in reversed(state.history))
+            obs = novel_answer(self.novel, action.name, self.knowledge, session, self.config.min_support)
+            if obs is not None:
+                return obs
             known = f"; known tools: {', '.join(self.tools[:20])}" if self.tools else ""
             return Observation(
                 content=f"Error: unknown tool {action.name!r}{known}", is_error=True, source="unknown-tool"
@@ -184,6 +195,7 @@ class OfflineEngine:
             self.row_ptr,
             self.row_recs,
             self.known_hashes,
+            self.novel,
         )
         if episodes is None or not recalibrate:
             return engine
@@ -394,6 +406,7 @@ class OfflineEngine:
             "config": self.config.model_dump(mode="json"),
             "knowledge": {t: k.model_dump(mode="json") for t, k in self.knowledge.items()},
             "traces": self.traces,
+            "novel_tools": self.novel.model_dump(mode="json"),
         }
         (directory / "engine.json").write_bytes(orjson.dumps(meta))
         (directory / "records.json").write_bytes(orjson.dumps(self.records))
@@ -426,6 +439,7 @@ def load_offline(directory: Path) -> OfflineEngine:
         np.load(directory / "row_ptr.npy", mmap_mode="r"),
         np.load(directory / "row_recs.npy", mmap_mode="r"),
         np.load(directory / "known.npy", mmap_mode="r"),
+        NovelToolRule.model_validate(meta.get("novel_tools") or {}),  # absent from models saved before it
     )
 
 

@@ -22,6 +22,7 @@ from wmh.engine.offline_config import OfflineConfig
 from wmh.engine.offline_json import Json, dumps, leaves, parsed
 from wmh.engine.offline_knowledge import Calibration, ToolKnowledge, learn, near_key, task_group, value_hash
 from wmh.engine.offline_limits import ChargeSample, carried_charges, learn_charges
+from wmh.engine.offline_novel import learn_novel_tools
 from wmh.engine.offline_strategies import Query, analogy, chained, collected, most_common, patched
 from wmh.eval.grade import grade
 from wmh.retrieval.embed import HashingEmbedder
@@ -47,6 +48,7 @@ def fit(episodes: Sequence[Episode], config: OfflineConfig) -> OfflineEngine:
         row_ptr,
         row_recs,
         np.array(sorted(known), dtype=np.uint64),
+        learn_novel_tools(episodes),
     )
     return learn_charge_limits(calibrate(engine, episodes), episodes)
 
