@@ -67,7 +67,7 @@ from wmh.engine.offline_json import Json, arg_text, as_dict, dumps, objects_in, 
 from wmh.engine.offline_knowledge import ToolKnowledge, value_hash
 from wmh.engine.offline_lines import carry
 from wmh.engine.offline_novel import NovelToolRule, novel_answer
-from wmh.engine.offline_state import SessionView, context_tokens
+from wmh.engine.offline_state import SessionView, context_tokens, with_call_args
 from wmh.engine.offline_strategies import STRATEGY_FUNCTIONS, Query, most_common
 from wmh.retrieval.embed import HashingEmbedder
 from wmh.retrieval.index import VectorIndex
@@ -260,10 +260,13 @@ class OfflineEngine:
                     ok, value = parsed(content)
                     if not ok:
                         continue
+                    args = self.rec_args(rec)
                     for obj in objects_in(value):
                         if rule.lists(obj):
                             key = canonical([obj[f] for f in fields])
-                            pool.setdefault(key, []).append((int(self.rec_trace[rec]), obj))
+                            pool.setdefault(key, []).append(
+                                (int(self.rec_trace[rec]), with_call_args(obj, args))
+                            )
             self._pools[tool] = pool
         return self._pools[tool]
 

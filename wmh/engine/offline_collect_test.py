@@ -59,6 +59,20 @@ def test_collect_prefers_the_session_and_objects_agreeing_with_more_arguments() 
     assert [r["code"] for r in listed] == ["RGGGAAA1", "RGGGAAA2"]
 
 
+def test_collect_prefers_the_version_a_search_for_the_same_day_showed() -> None:
+    """Two searches of the session showed a route as it was on two days (its answer does not say the
+    day; the call did): a search for the first day lists the first version, though the second is newer."""
+    engine = fit_offline(_episodes())
+    seen = [route("RGGGAAA1", "GGG", "AAA", hour=5)], [route("RGGGAAA1", "GGG", "AAA", hour=7)]
+    first = step("find", seen[0], src="GGG", dst="AAA", day="d1", seats=2)  # not the call asked below
+    second = step("find", seen[1], src="GGG", dst="AAA", day="d2", seats=2)
+    for day, hour in (("d1", 5), ("d2", 7)):
+        obs = engine.answer(session(first, second), act("find", src="GGG", dst="AAA", day=day))
+        listed = json.loads(obs.content)
+        assert obs.source == "collect" and listed[0] == route("RGGGAAA1", "GGG", "AAA", hour=hour)
+        assert "day" not in listed[0]  # the day the call named is not a field of the answer
+
+
 def test_an_object_known_only_in_part_is_listed_with_the_usual_values_filled_in() -> None:
     """A session's booking shows a route (its code and cities, not its hour): a search for those cities
     lists it, completed with the value most listed routes had for the missing field."""

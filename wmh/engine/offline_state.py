@@ -91,6 +91,16 @@ class SessionView:
             if ok:
                 yield from _objects(v)
 
+    def call_objects(self) -> Iterator[dict[str, Json]]:
+        """``objects``, each also holding the scalar arguments of the call that answered it, under their
+        names, where it lacks such a field: a search for a day shows objects as they are that day."""
+        for c in reversed(self.calls):
+            if c.observation.is_error:
+                continue
+            ok, v = parsed(c.observation.content)
+            if ok:
+                yield from (with_call_args(obj, c.args) for obj in _objects(v))
+
     def context_tokens(self, turns: int) -> set[str]:
         return context_tokens([(c.tool, c.args) for c in self.calls[-turns:]] if turns > 0 else [])
 
@@ -103,6 +113,12 @@ def _objects(value: Json) -> Iterator[dict[str, Json]]:
     elif isinstance(value, list):
         for v in value:
             yield from _objects(v)
+
+
+def with_call_args(obj: dict[str, Json], args: dict[str, Json]) -> dict[str, Json]:
+    """``obj`` (a copy, where anything is added) also holding the call's scalar arguments it lacks."""
+    named = {k: v for k, v in args.items() if k not in obj and isinstance(v, str | int | float)}
+    return {**named, **obj} if named else obj
 
 
 def context_tokens(calls: Sequence[tuple[str, dict[str, Json]]]) -> set[str]:

@@ -621,7 +621,9 @@ def collected(q: Query, rule: CollectRule) -> Observation | None:
         return None
     wanted = [q.args[a] for a, _ in rule.match]
     candidates: list[tuple[int, dict[str, Json]]] = [
-        (1, obj) for obj in q.view.objects() if rule.lists(obj) and [obj[f] for _, f in rule.match] == wanted
+        (1, obj)
+        for obj in q.view.call_objects()
+        if rule.lists(obj) and [obj[f] for _, f in rule.match] == wanted
     ]
     for trace, obj in q.engine.collect_pool(q.tool).get(canonical(wanted), ()):
         if trace != q.exclude and trace not in q.exclude_more:
