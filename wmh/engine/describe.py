@@ -99,7 +99,7 @@ def _errors(k: ToolKnowledge, cfg: OfflineConfig) -> Iterator[str]:
                 f"{short(e.template)} ({e.rate:.0%})"
             )
     for lim in k.limits:
-        if lim.fails >= cfg.min_support:
+        if lim.support >= cfg.min_support:
             taught = f"as {lim.source} failed" if lim.source else f"{lim.accuracy:.0%} of calls foretold"
             yield (
                 f"limit: a {_asked(lim.amount)} above the {_held(lim.field)} of the object whose {lim.key} is "

@@ -12,9 +12,10 @@ moving a booking to another flight asks as many as the booking the call names ho
 held is a field of the object, or one entry of it picked by an argument (the flight's
 ``available_seats[cabin]``, with the call's ``cabin``).
 
-A limit needs failures naming two values. One explained failure is enough when the same failure
-text names another value elsewhere in train (any tool's, where nothing read could check it) and no
-call the limit applies to contradicts it. A tool whose own failures teach no limit takes another
+A limit needs failures naming two values. One explained failure is enough when no call the limit
+applies to contradicts it and either the same failure text names another value elsewhere in train
+(any tool's, where nothing read could check it) or the limit let several successful calls through
+(``ONE_FAILURE_MIN_PASSED``: tested on both sides, it is no coincidence of one call). A tool whose own failures teach no limit takes another
 tool's when its calls ask the same count of the same kind of object and none contradicts it.
 Pure functions; no IO.
 """
@@ -31,6 +32,7 @@ from wmh.core.types import Episode, Frozen, Step
 from wmh.engine.offline_json import Json, earlier_objects
 
 LIMIT_MIN_ACCURACY = 0.85  # of the calls a candidate limit applies to, those whose outcome it foretells
+ONE_FAILURE_MIN_PASSED = 5  # successful calls a limit explaining one failed value must have let through
 LOOKBACK = 64  # steps searched back for the object a call names (keeps learning linear)
 TOLERANCE = 1e-6
 
@@ -53,7 +55,13 @@ class LimitRule(Frozen):
     fails: int = Field(description="Values train failures of the rule's text named, explained or unchecked")
     accuracy: float = Field(description="Share of the train calls it applied to whose outcome it foretold")
     explained: int = Field(default=0, description="Values named by train failures the rule explains")
+    passed: int = Field(default=0, description="Successful train calls the rule applied to and let through")
     source: str = Field(default="", description="The tool whose failures taught the rule, when another")
+
+    @property
+    def support(self) -> int:
+        """Train examples behind the rule: the values its failures named, and the calls it let through."""
+        return self.fails + self.passed
 
 
 def asks(
@@ -168,10 +176,16 @@ def learn_limits(
         )
         verdict = judged(template, _outcomes(rule, seen))
         fails = max(verdict.named, len(named_values(template, failures)))
+        one_enough = fails >= 2 or verdict.passed >= ONE_FAILURE_MIN_PASSED
         if verdict.accuracy >= LIMIT_MIN_ACCURACY and (
-            verdict.named >= 2 or (verdict.named == 1 and fails >= 2 and not verdict.wrong)
+            verdict.named >= 2 or (verdict.named == 1 and one_enough and not verdict.wrong)
         ):
-            update = {"fails": fails, "accuracy": verdict.accuracy, "explained": verdict.named}
+            update = {
+                "fails": fails,
+                "accuracy": verdict.accuracy,
+                "explained": verdict.named,
+                "passed": verdict.passed,
+            }
             rules.append(rule.model_copy(update=update))
     return _distinct(sorted(rules, key=lambda r: (-r.accuracy, -r.explained, r.template, r.amount)))[:2]
 
@@ -219,12 +233,13 @@ class Verdict(NamedTuple):
     named: int  # distinct values named by the failures the rule explains
     accuracy: float  # share of the calls it applied to whose outcome it foretold (after a pseudo-count)
     wrong: int  # calls it applied to whose outcome it got wrong
+    passed: int = 0  # successful calls it applied to and let through
 
 
 def judged(template: str, outcomes: Iterable[tuple[bool, str, bool, str]]) -> Verdict:
     """How a limit failing with ``template`` did on train, from each call's (whether the limit applies,
     the name over it or "", whether it failed, its answer)."""
-    right = wrong = 0
+    right = wrong = passed = 0
     named: set[str] = set()
     for applies, over, failed, text in outcomes:
         if not applies or (failed and not fits(template, text)):
@@ -234,9 +249,10 @@ def judged(template: str, outcomes: Iterable[tuple[bool, str, bool, str]]) -> Ve
             named.add(over)
         elif not over and not failed:
             right += 1
+            passed += 1
         else:
             wrong += 1
-    return Verdict(len(named), right / (right + wrong + 1), wrong)
+    return Verdict(len(named), right / (right + wrong + 1), wrong, passed)
 
 
 def eased(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from wmh.core.types import Episode, Step
+from wmh.core.types import Episode, Observation, Step
 from wmh.engine.offline import fit_offline
 from wmh.engine.offline_json import Json
 from wmh.engine.offline_limits import (
@@ -59,6 +59,7 @@ RULE = LimitRule(
     fails=3,
     accuracy=0,
     explained=3,
+    passed=5,
 )
 
 
@@ -340,6 +341,7 @@ SEATS = LimitRule(
     fails=2,
     accuracy=0,
     explained=2,
+    passed=5,
 )
 
 
@@ -357,17 +359,34 @@ def test_learn_limits_counts_a_list_against_the_entry_an_argument_picks() -> Non
 
 
 def test_one_explained_failure_is_enough_when_its_text_names_another_value_unchecked() -> None:
+    # the same train fails twice; four bookings within their seats: too few passes alone
     eps = [
-        booking(i, riders, coach)
-        for i, (riders, coach) in enumerate([(3, 2), (1, 5), (2, 2), (2, 8), (1, 1), (3, 3)])
+        booking(i % 2 * i, riders, coach)
+        for i, (riders, coach) in enumerate([(3, 2), (1, 5), (3, 2), (2, 8)])
     ]
+    eps += [booking(i, riders, coach) for i, (riders, coach) in enumerate([(1, 1), (3, 3)], start=5)]
     assert learn_limits(eps, calls(eps, "book")) == ()
     elsewhere = {ROOM.replace("{value}", "TR000"), ROOM.replace("{value}", "TR777"), "Error: other"}
     (rule,) = learn_limits(eps, calls(eps, "book"), elsewhere)
-    assert (rule.fails, rule.explained) == (2, 1)
+    assert (rule.fails, rule.explained, rule.passed) == (2, 1, 4)
     booked = booking(9, 4, 9)  # four riders booked on a train the session read with three seats left
     contradicted = [*eps, booked.model_copy(update={"steps": (_search("TR009", 3), booked.steps[1])})]
     assert learn_limits(contradicted, calls(contradicted, "book"), elsewhere) == ()
+
+
+def test_one_explained_failure_is_enough_when_the_limit_let_several_calls_through() -> None:
+    """Tested on both sides: one train too full, and five bookings within the seats of theirs."""
+    passes = [(1, 5), (2, 2), (2, 8), (1, 1), (3, 3)]
+    eps = [booking(i, riders, coach) for i, (riders, coach) in enumerate([(3, 2), *passes])]
+    (rule,) = learn_limits(eps, calls(eps, "book"))
+    assert (rule.fails, rule.explained, rule.passed, rule.support) == (1, 1, 5, 6)
+    assert learn_limits(eps[:-1], calls(eps[:-1], "book")) == ()  # four through: too few to trust one failure
+    engine = fit_offline(eps)
+    full = engine.answer(
+        session(_search("TR050", 1)),
+        act("book", cabin="coach", trains=[{"train_id": "TR050", "day": "d1"}], riders=_riders(2)),
+    )
+    assert full == Observation(content=ROOM.replace("{value}", "TR050"), is_error=True, source="limit")
 
 
 def rail_corpus(*moved: tuple[int, int]) -> list[Episode]:

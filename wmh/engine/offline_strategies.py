@@ -242,7 +242,7 @@ def limit(q: Query) -> Observation | None:
     A write's charge (the amount its answer appends) is held to the object it names the same way."""
     objects: list[dict[str, Json]] | None = None
     for rule in q.knowledge.limits:
-        if rule.fails < q.cfg.min_support or not (
+        if rule.support < q.cfg.min_support or not (
             counts(rule.amount) or any(asks(q.args, rule.name, rule.amount))
         ):
             continue
