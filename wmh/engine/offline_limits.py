@@ -413,7 +413,8 @@ def _charged(
 
 def learn_charges(samples: Sequence[ChargeSample]) -> tuple[ChargeRule, ...]:
     """The charge limits a write's calls obey: explanations of its failures (an appended item asking more
-    than the object it names held) kept when they foretell the outcome of the calls they apply to. A
+    than the object it names held) kept when they foretell the outcome of the calls they apply to, with
+    failures on two objects, or on one and ``ONE_FAILURE_MIN_PASSED`` charges let through. A
     rule holds only for objects with the string fields all the failures' objects shared (a gift card's
     balance is no limit on a certificate)."""
     candidates: Counter[tuple[str, str, str, str, str, str]] = Counter()
@@ -435,7 +436,10 @@ def learn_charges(samples: Sequence[ChargeSample]) -> tuple[ChargeRule, ...]:
         rule = rule.model_copy(update={"where": _shared_fields(rule, samples)})
         outcomes = ((*check_charge(rule, s.answer, s.base, s.objects), s.failed, s.text) for s in samples)
         verdict = judged(template, outcomes)
-        if verdict.named >= 2 and verdict.accuracy >= LIMIT_MIN_ACCURACY:
+        trusted = verdict.named >= 2 or (
+            verdict.named == 1 and not verdict.wrong and verdict.passed >= ONE_FAILURE_MIN_PASSED
+        )
+        if trusted and verdict.accuracy >= LIMIT_MIN_ACCURACY:
             rules.append(rule.model_copy(update={"fails": verdict.named, "accuracy": verdict.accuracy}))
     return tuple(sorted(rules, key=lambda r: (-r.accuracy, -r.fails, r.template))[:2])
 

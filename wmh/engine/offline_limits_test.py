@@ -207,6 +207,17 @@ def test_fit_learns_the_balance_a_write_may_not_charge_beyond() -> None:
     assert knowledge.limits == ()  # the seats asked are no limit: 55, 58 and 60 seats stay within 50
 
 
+def test_a_charge_limit_failing_one_card_needs_five_charges_it_let_through() -> None:
+    """Two failures, both on one card (the same task run twice): the limit is learned once five charges
+    within their cards' balances have tested it from the other side."""
+    failed = adding(1, 70)
+    twice = [failed, failed.model_copy(update={"trace_id": "t1-again"})]
+    within = [adding(i, seats) for i, seats in enumerate([20, 30, 45, 15, 58], start=2)]
+    (rule,) = fit_offline(twice + within).knowledge["add_seats"].charges
+    assert (rule.fails, rule.template, rule.where) == (1, SHORT, {"kind": "gift"})
+    assert fit_offline(twice + within[:4]).knowledge["add_seats"].charges == ()
+
+
 def test_check_charge_reads_the_appended_item_and_holds_only_like_objects() -> None:
     base: dict[str, Json] = plan("SUB1", "u1")
     answer: dict[str, Json] = {
