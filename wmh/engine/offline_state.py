@@ -91,15 +91,15 @@ class SessionView:
             if ok:
                 yield from _objects(v)
 
-    def call_objects(self) -> Iterator[dict[str, Json]]:
-        """``objects``, each also holding the scalar arguments of the call that answered it, under their
-        names, where it lacks such a field: a search for a day shows objects as they are that day."""
+    def call_objects(self) -> Iterator[tuple[dict[str, Json], dict[str, Json]]]:
+        """``objects``, each with the arguments of the call whose answer showed it (``with_call_args``
+        adds them: a search for a day shows objects as they are that day)."""
         for c in reversed(self.calls):
             if c.observation.is_error:
                 continue
             ok, v = parsed(c.observation.content)
             if ok:
-                yield from (with_call_args(obj, c.args) for obj in _objects(v))
+                yield from ((obj, c.args) for obj in _objects(v))
 
     def context_tokens(self, turns: int) -> set[str]:
         return context_tokens([(c.tool, c.args) for c in self.calls[-turns:]] if turns > 0 else [])

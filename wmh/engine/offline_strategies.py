@@ -52,7 +52,7 @@ from wmh.engine.offline_knowledge import (
     value_shape,
 )
 from wmh.engine.offline_limits import asks, check, check_charge, counts, eased, fits
-from wmh.engine.offline_state import SessionView
+from wmh.engine.offline_state import SessionView, with_call_args
 
 if TYPE_CHECKING:
     from wmh.engine.offline import OfflineEngine
@@ -621,8 +621,8 @@ def collected(q: Query, rule: CollectRule) -> Observation | None:
         return None
     wanted = [q.args[a] for a, _ in rule.match]
     candidates: list[tuple[int, dict[str, Json]]] = [
-        (1, obj)
-        for obj in q.view.call_objects()
+        (1, with_call_args(obj, args))
+        for obj, args in q.view.call_objects()
         if rule.lists(obj) and [obj[f] for _, f in rule.match] == wanted
     ]
     for trace, obj in q.engine.collect_pool(q.tool).get(canonical(wanted), ()):
