@@ -301,10 +301,10 @@ class OfflineEngine:
                 if quoted not in content:
                     continue
                 ok, value = parsed(content)
-                named = [(k, v) for k, v in self.rec_args(rec).items() if isinstance(v, str | int | float)]
+                args = self.rec_args(rec)
                 for obj in objects_in(value) if ok else ():
                     if field in obj:
-                        full = {**{k: v for k, v in named if k not in obj}, **obj}
+                        full = with_call_args(obj, args)
                         for v in {v for v in obj.values() if isinstance(v, str)}:
                             pool.setdefault(v, []).append((int(self.rec_trace[rec]), full))
             self._holders[field] = pool
