@@ -85,7 +85,7 @@ class VectorIndex:
             rows = self._allowed(
                 _dot(self.coarse[lo:hi], _fold(query[None])[0]), lo, exclude_trace, exclude_traces
             )
-            cand = _top(rows, k * CANDIDATES_PER_RESULT)[0]
+            cand = _candidates(rows, k * CANDIDATES_PER_RESULT)
             scores = _dot(self.vectors[lo + cand], query)
             best = _top((cand, scores), k)
             return best[0] + lo, best[1]
@@ -134,6 +134,16 @@ def _dot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
     if len(matrix) <= rows:
         return matrix @ vector
     return np.concatenate([matrix[i : i + rows] @ vector for i in range(0, len(matrix), rows)])
+
+
+def _candidates(rows: tuple[np.ndarray | None, np.ndarray], n: int) -> np.ndarray:
+    """The rows of the ``n`` best scores, in no order: the second pass ranks them (sorting them here
+    would cost more than the partition that finds them)."""
+    idx, scores = rows
+    if len(scores) > n:
+        part = np.argpartition(scores, len(scores) - n)[len(scores) - n :]
+        return part if idx is None else idx[part]
+    return np.arange(len(scores)) if idx is None else idx
 
 
 def _top(rows: tuple[np.ndarray | None, np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
