@@ -4,7 +4,8 @@
     ├── UserInputError            the caller's mistake (bad flag, bad name, bad file)
     │   ├── TraceFileError        a trace file that yields nothing usable
     │   ├── InvalidNameError      a model name outside the safe pattern
-    │   └── InvalidActionError    an action the world model cannot take (no name, bad JSON)
+    │   ├── InvalidActionError    an action the world model cannot take (no name, bad JSON)
+    │   └── InvalidToolsError     tools a session declares that cannot be used (no name, bad schema)
     ├── NotFoundError             a model or session that does not exist
     ├── ModelFormatError          a saved model that this code cannot read (newer schema, corrupt)
     └── SimulatorError            a failure of ours while answering a step
@@ -34,6 +35,10 @@ class InvalidNameError(UserInputError):
 
 class InvalidActionError(UserInputError):
     """An action that cannot be stepped (a tool call with no name, arguments that are not an object)."""
+
+
+class InvalidToolsError(UserInputError):
+    """Tool definitions a session declares that cannot be used (no name, parameters not JSON Schema)."""
 
 
 class NotFoundError(WmhError):

@@ -113,6 +113,10 @@ class SessionState(Frozen):
     seed: int = 0
     history: tuple[Turn, ...] = ()
     faults: FaultPlan = Field(default_factory=FaultPlan)
+    tools: tuple[ToolDef, ...] = Field(
+        default=(),
+        description="The tools the agent offers in this session; none: the world model's recorded tools",
+    )
 
     def with_turn(self, turn: Turn) -> SessionState:
         return self.model_copy(update={"history": (*self.history, turn)})

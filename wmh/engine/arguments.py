@@ -9,21 +9,26 @@ that is not valid JSON Schema is ignored (the traces' word, not the tool's). Pur
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import jsonschema
 from jsonschema.exceptions import best_match
-from pydantic import JsonValue
+from pydantic import JsonValue, ValidationError
 
+from wmh.core.errors import InvalidToolsError
+from wmh.core.tools import schema_of, tool_defs
 from wmh.core.types import Action, ActionKind, Observation, ToolDef
 
 SCHEMA_SOURCE = "schema"  # the source of a refusal: the environment never saw the call
+UNKNOWN_TOOL_SOURCE = "unknown-tool"
 
 
 class ArgumentCheck:
-    """Validators for the tools whose recorded parameters are a usable JSON Schema."""
+    """Validators for the tools whose recorded parameters are a usable JSON Schema. ``closed``: the
+    tools are all there are (a session declared them), so a call to any other tool fails too."""
 
-    def __init__(self, tools: Sequence[ToolDef]) -> None:
+    def __init__(self, tools: Sequence[ToolDef], *, closed: bool = False) -> None:
+        self._names = tuple(t.name for t in tools) if closed else None
         self._validators: dict[str, jsonschema.protocols.Validator] = {}
         self._checks: dict[str, Check] = {}
         for tool in tools:
@@ -40,7 +45,12 @@ class ArgumentCheck:
 
     def refusal(self, action: Action) -> Observation | None:
         """The failure a call that does not fit its tool's parameters gets; None when it fits."""
-        validator = self._validators.get(action.name) if action.kind is ActionKind.TOOL_CALL else None
+        if action.kind is not ActionKind.TOOL_CALL:
+            return None
+        if self._names is not None and action.name not in self._names:
+            text = f"Error: unknown tool {action.name!r}; this session's tools: {', '.join(self._names[:20])}"
+            return Observation(content=text, is_error=True, source=UNKNOWN_TOOL_SOURCE)
+        validator = self._validators.get(action.name)
         if validator is None:
             return None
         arguments = dict(action.arguments)
@@ -52,6 +62,51 @@ class ArgumentCheck:
         where = ".".join(str(p) for p in error.absolute_path)
         text = f"Error: invalid arguments for {action.name}: {where + ': ' if where else ''}{error.message}"
         return Observation(content=text, is_error=True, source=SCHEMA_SOURCE)
+
+
+def declared_tools(
+    items: Iterable[ToolDef | Mapping[str, object]], recorded: Sequence[ToolDef]
+) -> tuple[ToolDef, ...]:
+    """The tools a session declares, from definitions in any shape ``wmh.core.tools`` reads; one
+    declared without parameters takes those the traces recorded for its name. Raises
+    ``InvalidToolsError`` for a definition with no name or with parameters that are not a JSON Schema."""
+    declared: list[ToolDef] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, ToolDef):
+            if not isinstance(item, Mapping):
+                raise InvalidToolsError(f"tools[{i}] is not an object; {_SHAPE}")
+            given = schema_of(item)
+            try:
+                found = tool_defs([item])
+            except ValidationError as err:
+                raise InvalidToolsError(
+                    f"tools[{i}] holds a value that is not JSON ({err.errors()[0]['msg']}); {_SHAPE}"
+                ) from None
+            if not found:
+                raise InvalidToolsError(f"tools[{i}] has no name; {_SHAPE}")
+            item = found[0]
+            if given is not None and item.parameters is None:
+                raise InvalidToolsError(
+                    f"tool {item.name!r}: parameters are not a JSON Schema object; {_SHAPE}"
+                )
+        if item.parameters is not None:
+            _require_schema(item.name, item.parameters)
+        declared.append(item)
+    names = {t.name for t in declared}
+    return tool_defs([*declared, *(t for t in recorded if t.name in names)])
+
+
+_SHAPE = 'give each as {"name": ..., "description": ..., "parameters": {JSON Schema}} (OpenAI, Anthropic and MCP tool shapes work too)'
+
+
+def _require_schema(name: str, schema: dict[str, JsonValue]) -> None:
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as err:
+        raise InvalidToolsError(
+            f"tool {name!r}: parameters are not valid JSON Schema ({err.message}); fix them or leave them out"
+        ) from None
 
 
 Check = Callable[[JsonValue], bool]

@@ -8,8 +8,9 @@ import jsonschema
 import pytest
 from pydantic import JsonValue
 
+from wmh.core.errors import InvalidToolsError
 from wmh.core.types import Action, ActionKind, Episode, ToolDef
-from wmh.engine.arguments import ArgumentCheck, fits
+from wmh.engine.arguments import ArgumentCheck, declared_tools, fits
 from wmh.engine.baseline import ReplayBaseline
 from wmh.engine.world_model import WorldModel
 from wmh.ingest import ingest_files
@@ -135,3 +136,63 @@ def _broken(args: dict[str, JsonValue]) -> list[dict[str, JsonValue]]:
     out = [{k: v for k, v in args.items() if k != drop} for drop in args]
     out += [{**args, k: ("x" if not isinstance(v, str) else 7)} for k, v in args.items()]
     return out
+
+
+def test_declared_tools_take_the_recorded_parameters_where_they_give_none() -> None:
+    ping = {"type": "object", "properties": {}, "additionalProperties": False}
+    tools = declared_tools(
+        [{"type": "function", "function": {"name": "get_user"}}, {"name": "ping", "input_schema": ping}],
+        [GET_USER, ToolDef(name="other")],
+    )
+    assert tools == (GET_USER, ToolDef(name="ping", parameters=ping))
+
+
+SHAPE = '{"name": ..., "description": ..., "parameters": {JSON Schema}}'
+
+
+@pytest.mark.parametrize(
+    ("item", "complaint", "advice"),
+    [
+        ({"description": "no name"}, "tools[0] has no name", SHAPE),
+        ("get_user", "tools[0] is not an object", SHAPE),
+        (
+            {"name": "x", "parameters": "not a schema"},
+            "tool 'x': parameters are not a JSON Schema object",
+            SHAPE,
+        ),
+        (
+            {"name": "x", "parameters": {"type": "nonsense"}},
+            "tool 'x': parameters are not valid",
+            "leave them out",
+        ),
+    ],
+)
+def test_declared_tools_that_cannot_be_used_are_refused_with_what_to_do(
+    item: JsonValue, complaint: str, advice: str
+) -> None:
+    with pytest.raises(InvalidToolsError) as err:
+        declared_tools([item], [GET_USER])  # ty: ignore[invalid-argument-type]
+    assert str(err.value).startswith(complaint) and advice in str(err.value)
+
+
+def test_a_session_that_declares_its_tools_has_those_tools_only(tiny_episodes: list[Episode]) -> None:
+    wm = WorldModel("m", ReplayBaseline(tiny_episodes), [GET_USER])
+    s = wm.new_session(tools=[{"name": "get_user"}])
+    assert s.tools == (GET_USER,)  # the recorded parameters, for a tool declared without
+    undeclared = wm.step(s.id, call("ping"))
+    assert undeclared.is_error and undeclared.source == "unknown-tool"
+    assert undeclared.content == "Error: unknown tool 'ping'; this session's tools: get_user"
+    assert wm.step(s.id, call("get_user", id=2)).source == "schema"
+    assert wm.step(s.id, call("get_user", id="u2")).content == '{"id": "u2", "name": "Bob"}'
+    assert wm.reset(s.id).tools == s.tools
+    assert wm.step(wm.new_session().id, call("ping")).content == "pong"  # a session declaring none: all
+
+
+def test_a_declared_schema_replaces_the_recorded_one_for_its_session(tiny_episodes: list[Episode]) -> None:
+    wm = WorldModel("m", ReplayBaseline(tiny_episodes), [GET_USER])
+    numeric = {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}
+    s = wm.new_session(tools=[{"name": "get_user", "parameters": numeric}, {"name": "ping"}])
+    refused = wm.step(s.id, call("get_user", id="u2"))
+    assert refused.source == "schema" and "'u2' is not of type 'integer'" in refused.content
+    assert wm.step(s.id, call("ping")).content == "pong"
+    assert wm.step(wm.new_session().id, call("get_user", id="u2")).source == "replay"

@@ -142,6 +142,7 @@ class LLMEngine:
             notes=self.notes_for(state),
             action=action,
             examples=examples,
+            session_tools=[t for t in state.tools if t not in self.tools],
         )
 
     def notes_for(self, state: SessionState) -> list[str]:

@@ -136,6 +136,16 @@ def test_seed_temperature_and_stable_prefix_forwarded(offline: OfflineEngine) ->
     assert '"order_id":"o1"' in first.messages[0].content  # the exact recorded call is an example
 
 
+def test_tools_the_session_declares_beyond_the_catalog_are_in_its_prompt(offline: OfflineEngine) -> None:
+    refund = ToolDef(name="refund_order", description="Refund an order.", parameters={"type": "object"})
+    declared = STATE.model_copy(update={"tools": (*TOOLS, refund)})
+    with LLMEngine(LLM(ScriptedProvider(script=[reply("a")])), TOOLS, retriever=offline) as engine:
+        system = engine.prompt_for(declared, act("refund_order", order_id="o1")).system
+        assert "# Tools this session offers beyond the catalog" in system
+        assert "## refund_order\nRefund an order." in system and "## get_order" not in system
+        assert "beyond the catalog" not in engine.prompt_for(STATE, act("get_order", order_id="o1")).system
+
+
 def test_retrieved_examples_are_the_same_tools(offline: OfflineEngine) -> None:
     examples = recorded_examples(offline, STATE, act("get_order", order_id="o3"), k=4)
     assert examples and examples[0].arguments == '{"order_id":"o3"}'

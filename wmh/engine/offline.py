@@ -127,7 +127,10 @@ class OfflineEngine:
         knowledge = self.knowledge.get(action.name)
         if knowledge is None:
             session = (turn.observation.content for turn in reversed(state.history))
-            obs = novel_answer(self.novel, action.name, self.knowledge, session, self.config.min_support)
+            offered = any(tool.name == action.name for tool in state.tools)
+            obs = novel_answer(
+                self.novel, action.name, self.knowledge, session, self.config.min_support, offered=offered
+            )
             if obs is not None:
                 return obs
             known = f"; known tools: {', '.join(self.tools[:20])}" if self.tools else ""

@@ -5,7 +5,7 @@ one added since, or a name the agent made up. Which is likelier is learned from 
 called in one trace only, the tools seen for the first time (Good-Turing's estimate of the unseen
 from the seen-once): when most of their first calls succeeded, a new tool is taken to exist; when
 most failed, it is taken not to, and fails as they did (their shared failure, its name carried in).
-A tool train's tool definitions offered exists whatever the estimate.
+A tool train's tool definitions offered, or the session declares, exists whatever the estimate.
 
 A tool taken to exist answers as the known tool whose name shares the most words with it
 (``toggle_wifi`` as ``toggle_data``, the same verb first), that tool's most common successful answer
@@ -87,11 +87,13 @@ def novel_answer(
     knowledge: Mapping[str, ToolKnowledge],
     session: Iterable[str],
     min_support: int,
+    *,
+    offered: bool = False,
 ) -> Observation | None:
     """The answer to a call of ``tool``, which no train call used; None where the tool is taken not to
     exist and no failure was learned for that (the caller says the tool is unknown).
-    ``session``: the session's answers so far, newest first."""
-    if not rule.exists(tool, min_support):
+    ``session``: the session's answers so far, newest first; ``offered``: the session declared the tool."""
+    if not offered and not rule.exists(tool, min_support):
         if rule.error_support < min_support:
             return None
         return Observation(content=rule.error_template.replace("{value}", tool), is_error=True, source=SOURCE)

@@ -127,6 +127,17 @@ def test_the_engine_answers_an_unseen_tool_by_what_rare_tools_did(tmp_path: Path
     assert not offered.is_error and offered.source == "novel-tool"
 
 
+def test_a_tool_the_session_declares_exists_whatever_the_rare_tools_say() -> None:
+    failing = fit_offline(device_corpus(rare_fail=True))
+    call = Action(kind=ActionKind.TOOL_CALL, name="toggle_bluetooth")
+    assert failing.answer(_state(), call).content == "Unknown action toggle_bluetooth"
+    declared = _state().model_copy(update={"tools": (ToolDef(name="toggle_bluetooth"),)})
+    obs = failing.answer(declared, call)
+    assert obs == Observation(
+        content=f"Mobile Data is now OFF.\n{BAR.format('Good')}", is_error=False, source="novel-tool"
+    )
+
+
 def test_a_model_saved_before_the_rule_loads_and_calls_unseen_tools_unknown(tmp_path: Path) -> None:
     engine = fit_offline(device_corpus())
     engine.save(tmp_path / "engine")

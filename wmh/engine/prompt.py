@@ -109,10 +109,10 @@ def stable_prefix(config: PromptConfig, tools: Sequence[ToolDef]) -> str:
     return f"{config.env_prompt.strip()}\n\n{REPLY_FORMAT}\n\n{tool_catalog(tools, config.schema_chars)}"
 
 
-def tool_catalog(tools: Sequence[ToolDef], cap: int = 4000) -> str:
+def tool_catalog(tools: Sequence[ToolDef], cap: int = 4000, head: str = "# Tools") -> str:
     if not tools:
-        return "# Tools\n(no tool catalog was recorded; infer each tool from its examples)"
-    parts = ["# Tools"]
+        return f"{head}\n(no tool catalog was recorded; infer each tool from its examples)"
+    parts = [head]
     for tool in tools:
         body = tool.description.strip()
         if tool.parameters is not None:
@@ -130,10 +130,15 @@ def build_prompt(
     notes: Sequence[str],
     action: Action,
     examples: Sequence[Example],
+    session_tools: Sequence[ToolDef] = (),
 ) -> Prompt:
     """One step's prompt. ``prefix`` is ``stable_prefix(config, tools)``, computed once;
-    ``notes[i]`` is the state note of ``history[i]`` ("" where there is none)."""
+    ``notes[i]`` is the state note of ``history[i]`` ("" where there is none); ``session_tools``: the
+    tools the session declares that the catalog lacks or defines otherwise."""
     system = f"# Task of this session\n{clip(task.strip(), config.task_chars) or '(none recorded)'}"
+    if session_tools:
+        head = "# Tools this session offers beyond the catalog (these definitions win)"
+        system += "\n\n" + tool_catalog(session_tools, config.schema_chars, head)
     user = "\n\n".join(
         (
             render_examples(action.name, examples[: config.examples], config.example_chars),

@@ -5,15 +5,20 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextlib import contextmanager
+
+from pydantic import TypeAdapter
 
 from wmh.core.errors import InvalidActionError
 from wmh.core.types import Action, ActionKind, FaultPlan, Observation, SessionState, ToolDef, Turn
-from wmh.engine.arguments import ArgumentCheck
+from wmh.engine.arguments import ArgumentCheck, declared_tools
 from wmh.engine.base import Engine
 from wmh.engine.faults import decide
 from wmh.engine.sessions import InMemorySessionStore, SessionStore
+
+MAX_CACHED_CHECKS = 64  # distinct declared tool sets kept compiled; sessions of one agent share one
+_TOOLS = TypeAdapter(tuple[ToolDef, ...])
 
 
 class WorldModel:
@@ -29,6 +34,7 @@ class WorldModel:
         self.engine = engine
         self.tools = tuple(tools)
         self._arguments = ArgumentCheck(self.tools)
+        self._session_checks: dict[bytes, ArgumentCheck] = {}  # by the declared tools' JSON
         self.sessions: SessionStore = sessions if sessions is not None else InMemorySessionStore()
         self._sleep = sleep
         self._locks: dict[str, threading.Lock] = {}
@@ -40,13 +46,19 @@ class WorldModel:
         seed: int = 0,
         session_id: str | None = None,
         faults: FaultPlan | None = None,
+        tools: Iterable[ToolDef | Mapping[str, object]] = (),
     ) -> SessionState:
+        """A new session, stored. ``tools``: the tools the agent offers in it, in OpenAI, Anthropic,
+        MCP or GenAI shape (``wmh.core.tools``); given, they are all the session has (a call to any
+        other tool fails), each call is checked against its tool's parameters (the recorded ones where
+        a tool gives none), and a tool the traces never called is known to exist."""
         state = SessionState(
             id=session_id or uuid.uuid4().hex,
             model=self.name,
             task=task,
             seed=seed,
             faults=faults or FaultPlan(),
+            tools=declared_tools(tools, self.tools),
         )
         self.sessions.put(state)
         return state
@@ -58,8 +70,8 @@ class WorldModel:
         """Answer ``action`` in the session and record the turn; steps on one session run one at a time.
 
         The session's fault plan is applied first: an injected error replaces the engine's answer,
-        and added latency is slept. A call that does not fit its tool's recorded parameters then fails
-        without asking the engine. If the engine fails, the session is left unchanged.
+        and added latency is slept. A call to a tool the session did not declare (where it declared
+        its tools), or one that does not fit its tool's parameters, then fails without asking the engine. If the engine fails, the session is left unchanged.
         """
         return self.step_state(session_id, action).history[-1].observation
 
@@ -71,10 +83,23 @@ class WorldModel:
             fault = decide(state.faults, state, action)
             if fault.latency_ms:
                 self._sleep(fault.latency_ms / 1000)
-            observation = fault.error or self._arguments.refusal(action) or self.engine.answer(state, action)
+            check = self._checks(state.tools)
+            observation = fault.error or check.refusal(action) or self.engine.answer(state, action)
             after = state.with_turn(Turn(action=action, observation=observation))
             self.sessions.put(after)
         return after
+
+    def _checks(self, tools: tuple[ToolDef, ...]) -> ArgumentCheck:
+        """The argument check of a session's declared tools (the model's when it declared none)."""
+        if not tools:
+            return self._arguments
+        key = _TOOLS.dump_json(tools)
+        check = self._session_checks.get(key)
+        if check is None:
+            if len(self._session_checks) >= MAX_CACHED_CHECKS:
+                self._session_checks.clear()
+            check = self._session_checks[key] = ArgumentCheck(tools, closed=True)
+        return check
 
     def reset(self, session_id: str) -> SessionState:
         with self._serialized(session_id):

@@ -70,7 +70,7 @@ def _replay_episode(
     on_step: Callable[[], None] | None,
 ) -> list[StepResult]:
     results: list[StepResult] = []
-    state = SessionState(id=f"eval-{ep.trace_id}", task=ep.task)
+    state = SessionState(id=f"eval-{ep.trace_id}", task=ep.task, tools=ep.tools)  # as the agent offered them
     exclude = ep.trace_id if exclude_self else ""
     for i, step in enumerate(ep.steps):
         predicted = engine.answer(state, step.action, exclude_trace=exclude)

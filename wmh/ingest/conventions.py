@@ -15,6 +15,7 @@ import orjson
 from pydantic import JsonValue
 
 from wmh.core.jsonutil import canonical
+from wmh.core.tools import tool_defs
 from wmh.core.types import Episode, Step, ToolDef
 from wmh.ingest.fast import episode, tool_step
 from wmh.ingest.keys import Keys, keys_of
@@ -456,10 +457,10 @@ def find_tools(offering: list[Span], tool_spans: list[Span]) -> tuple[ToolDef, .
     texts = None if describing else _definition_texts(offering)
     if texts is None:
         dicts = [d for s in offering for d in _tool_dicts(s)]
-        return _merged_tools([*dicts, *(_tool_span_def(s) for s in describing)])
+        return tool_defs([*dicts, *(_tool_span_def(s) for s in describing)])
     tools = _TOOLS_BY_TEXTS.get(texts)
     if tools is None:
-        tools = _merged_tools([d for text in texts for d in _definition_dicts(text)])
+        tools = tool_defs([d for text in texts for d in _definition_dicts(text)])
         if len(_TOOLS_BY_TEXTS) < _MAX_CACHED_TOOLS:
             _TOOLS_BY_TEXTS[texts] = tools
     return tools
@@ -477,7 +478,7 @@ def _describes_tool(span: Span) -> bool:
 def _definition_texts(offering: list[Span]) -> tuple[str, ...] | None:
     """The distinct ``gen_ai.tool.definitions`` texts, first seen first; None if a span has other sources.
 
-    A text seen before adds nothing (``_add_tool`` only fills what is still empty), so repeats drop.
+    A text seen before adds nothing (``tool_defs`` only fills what is still empty), so repeats drop.
     """
     texts: dict[str, None] = {}
     for span in offering:
@@ -491,13 +492,6 @@ def _definition_texts(offering: list[Span]) -> tuple[str, ...] | None:
             return None
         texts[text] = None
     return tuple(texts)
-
-
-def _merged_tools(dicts: list[dict[str, JsonValue]]) -> tuple[ToolDef, ...]:
-    found: dict[str, dict[str, JsonValue]] = {}
-    for d in dicts:
-        _add_tool(found, d)
-    return tuple(_tool_def(d) for d in found.values())
 
 
 def _tool_dicts(span: Span) -> list[dict[str, JsonValue]]:
@@ -539,31 +533,6 @@ def _nested(a: Attributes, prefix: str) -> dict[str, JsonValue]:
                 node = child if isinstance(child, dict) else {}
             node[last] = value
     return out
-
-
-def _add_tool(found: dict[str, dict[str, JsonValue]], d: dict[str, JsonValue]) -> None:
-    fn = d.get("function")
-    if isinstance(fn, dict):
-        d = fn
-    name = d.get("name")
-    if not isinstance(name, str) or not name:
-        return
-    params = loads_maybe(d.get("parameters") or d.get("input_schema") or d.get("inputSchema"))
-    description = d.get("description")
-    entry = found.setdefault(name, {"name": name, "description": "", "parameters": None})
-    if not entry["description"] and isinstance(description, str):
-        entry["description"] = description
-    if entry["parameters"] is None and isinstance(params, dict):
-        entry["parameters"] = params
-
-
-def _tool_def(d: dict[str, JsonValue]) -> ToolDef:
-    params = d["parameters"]
-    return ToolDef(
-        name=str(d["name"]),
-        description=str(d["description"] or ""),
-        parameters=params if isinstance(params, dict) else None,
-    )
 
 
 def trace_attributes(ordered: list[Span], root: Span, keys: list[Keys]) -> dict[str, str]:

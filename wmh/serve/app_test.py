@@ -55,6 +55,41 @@ def test_session_lifecycle(client: TestClient) -> None:
     assert client.get(f"/world_models/m/sessions/{sid}").status_code == 404
 
 
+def test_a_session_declares_the_tools_its_agent_offers(client: TestClient) -> None:
+    schema = {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}
+    openai_tool = {"type": "function", "function": {"name": "get_user", "parameters": schema}}
+    r = client.post("/world_models/m/sessions", json={"task": "find Bob", "tools": [openai_tool]})
+    assert r.status_code == 201
+    sid = r.json()["id"]
+    assert r.json()["tools"] == [{"name": "get_user", "description": "Look up a user", "parameters": schema}]
+    steps = [call("get_user", id="u2"), call("get_user", id=2), call("ping")]
+    answers = [
+        client.post(f"/world_models/m/sessions/{sid}/step", json=body).json()["observation"] for body in steps
+    ]
+    assert [(a["source"], a["is_error"]) for a in answers] == [
+        ("replay", False),
+        ("schema", True),
+        ("unknown-tool", True),
+    ]
+    assert client.get(f"/world_models/m/sessions/{sid}").json()["tools"] == r.json()["tools"]
+
+
+@pytest.mark.parametrize(
+    ("tools", "detail"),
+    [
+        ([{"description": "no name"}], "tools[0] has no name"),
+        ([{"name": "x", "input_schema": {"type": 5}}], "tool 'x': parameters are not valid JSON Schema"),
+    ],
+)
+def test_tools_a_session_cannot_use_are_refused_with_what_to_do(
+    client: TestClient, tools: list, detail: str
+) -> None:
+    r = client.post("/world_models/m/sessions", json={"tools": tools})
+    assert r.status_code == 422 and r.json()["error"] == "invalid_tools"
+    assert r.json()["detail"].startswith(detail)
+    assert client.get("/world_models/m/sessions").json()["sessions"] == []
+
+
 def test_trace_is_otlp_json(client: TestClient) -> None:
     sid = client.post("/world_models/m/sessions", json={"task": "t"}).json()["id"]
     client.post(f"/world_models/m/sessions/{sid}/step", json=call("get_user", id="zz"))

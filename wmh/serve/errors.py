@@ -2,6 +2,7 @@
 
 InvalidNameError     400 invalid_name        NotFoundError       404 not_found
 InvalidActionError   422 invalid_action      RequestValidation   422 invalid_request
+InvalidToolsError    422 invalid_tools
 other UserInputError 400 bad_request         body not JSON       400 invalid_json
 MediaTypeError       415 unsupported_media_type
 TooLargeError        413 body_too_large      SimulatorError      502 engine_failed
@@ -20,6 +21,7 @@ from starlette.exceptions import HTTPException
 from wmh.core.errors import (
     InvalidActionError,
     InvalidNameError,
+    InvalidToolsError,
     ModelFormatError,
     NotFoundError,
     SimulatorError,
@@ -41,6 +43,7 @@ class TooLargeError(UserInputError):
 _WMH: tuple[tuple[type[WmhError], int, str], ...] = (
     (InvalidNameError, 400, "invalid_name"),
     (InvalidActionError, 422, "invalid_action"),
+    (InvalidToolsError, 422, "invalid_tools"),
     (MediaTypeError, 415, "unsupported_media_type"),
     (TooLargeError, 413, "body_too_large"),
     (UserInputError, 400, "bad_request"),

@@ -27,8 +27,9 @@ from pydantic import ValidationError
 
 import wmh
 from wmh.core.errors import NotFoundError, WmhError
-from wmh.core.types import Action, ActionKind
+from wmh.core.types import Action, ActionKind, ToolDef
 from wmh.serve.registry import LoadedModel
+from wmh.serve.schemas import ToolInfo
 from wmh.serve.steps import take_step
 
 log = logging.getLogger("wmh.serve.mcp")
@@ -54,10 +55,10 @@ def build_server(target: Target, name: str = "wmh") -> Server[Any]:
             opened.add(key)
 
     async def list_tools(ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None):
-        model, _ = await target(ctx)
+        model, session_id = await target(ctx)
         tools = [
             types.Tool(name=t.name, description=t.description or None, input_schema=dict(t.input_schema))
-            for t in model.tools
+            for t in await anyio.to_thread.run_sync(session_tools, model, session_id)
         ]
         return types.ListToolsResult(tools=tools)
 
@@ -82,6 +83,25 @@ def build_server(target: Target, name: str = "wmh") -> Server[Any]:
         instructions="Tools of a wmh world model: each call is answered by the model and recorded as a step.",
         on_list_tools=list_tools,
         on_call_tool=call_tool,
+    )
+
+
+def session_tools(model: LoadedModel, session_id: str) -> tuple[ToolInfo, ...]:
+    """The tools the session declared (where it declared them), else the model's."""
+    try:
+        declared = model.wm.session(session_id).tools
+    except NotFoundError:  # opened on its first call
+        return model.tools
+    known = {t.name: t for t in model.tools}
+    return tuple(_declared_info(t, known.get(t.name)) for t in declared) or model.tools
+
+
+def _declared_info(tool: ToolDef, known: ToolInfo | None) -> ToolInfo:
+    if tool.parameters is None and known is not None:  # the schema the model inferred for it
+        return known.model_copy(update={"description": tool.description or known.description})
+    schema = tool.parameters if tool.parameters is not None else {"type": "object"}
+    return ToolInfo(
+        name=tool.name, description=tool.description, input_schema=schema, schema_source="declared"
     )
 
 

@@ -77,6 +77,34 @@ def test_named_session_carries_faults(live: LiveServer) -> None:
     assert httpx.get(f"{live.url}/world_models/m/sessions/{sid}/usage").json()["injected_faults"] == 1
 
 
+def test_a_named_session_lists_the_tools_it_declared(live: LiveServer) -> None:
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    declared = [
+        {"name": "get_user", "description": "Find a user"},
+        {"name": "notify", "inputSchema": {"type": "object"}},
+    ]
+    sid = httpx.post(f"{live.url}/world_models/m/sessions", json={"tools": declared}).json()["id"]
+
+    async def main() -> tuple[dict, CallToolResult]:
+        async with httpx2.AsyncClient(headers={"X-Wmh-Session": sid}) as http:
+            transport = streamable_http_client(f"{live.url}/world_models/m/mcp", http_client=http)
+            async with Client(transport) as client:
+                tools = {t.name: t for t in (await client.list_tools()).tools}
+                return tools, await client.call_tool("ping", {})
+
+    tools, ping = anyio.run(main)
+    assert sorted(tools) == ["get_user", "notify"]
+    assert tools["get_user"].description == "Find a user" and tools["get_user"].input_schema["required"] == [
+        "id"
+    ]
+    assert tools["notify"].input_schema == {"type": "object"}
+    assert (
+        ping.is_error and _text(ping) == "Error: unknown tool 'ping'; this session's tools: get_user, notify"
+    )
+
+
 def test_unknown_model_is_a_json_404(live: LiveServer) -> None:
     r = httpx.post(f"{live.url}/world_models/nope/mcp", json={})
     assert r.status_code == 404 and r.json()["error"] == "not_found"

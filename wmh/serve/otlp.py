@@ -259,7 +259,7 @@ def _span(
 
 def session_to_otlp(state: SessionState, start_ns: int = 0) -> dict[str, JsonValue]:
     """The session as one OTLP trace in GenAI conventions: an ``invoke_agent`` root, the task as a
-    ``chat`` span's input message, and an ``execute_tool`` span per tool call (messages as ``chat`` spans).
+    ``chat`` span's input message (the tools the session declared as its tool definitions), and an ``execute_tool`` span per tool call (messages as ``chat`` spans).
     Ids and times derive from the session, so the same session always exports the same trace."""
     trace = _hex(f"{state.model}/{state.id}", 16)
     root = _hex(f"{trace}/root", 8)
@@ -279,21 +279,15 @@ def session_to_otlp(state: SessionState, start_ns: int = 0) -> dict[str, JsonVal
             ],
         ),
     ]
-    if state.task:
-        task = orjson.dumps([{"role": "user", "parts": [{"type": "text", "content": state.task}]}]).decode()
-        spans.append(
-            _span(
-                trace,
-                _hex(f"{trace}/task", 8),
-                root,
-                "chat",
-                t0 + 1,
-                [
-                    _attr("gen_ai.operation.name", "chat"),
-                    _attr("gen_ai.input.messages", task),
-                ],
-            )
-        )
+    if state.task or state.tools:
+        chat: list[JsonValue] = [_attr("gen_ai.operation.name", "chat")]
+        if state.task:
+            task = [{"role": "user", "parts": [{"type": "text", "content": state.task}]}]
+            chat.append(_attr("gen_ai.input.messages", orjson.dumps(task).decode()))
+        if state.tools:
+            tools = [{"type": "function", **t.model_dump(exclude_none=True)} for t in state.tools]
+            chat.append(_attr("gen_ai.tool.definitions", orjson.dumps(tools).decode()))
+        spans.append(_span(trace, _hex(f"{trace}/task", 8), root, "chat", t0 + 1, chat))
     for i, turn in enumerate(state.history):
         spans.append(_turn_span(trace, root, t0 + 1_000_000 * (i + 1), i, turn))
     attributes: list[JsonValue] = [_attr("service.name", "wmh"), _attr("wmh.model", state.model)]

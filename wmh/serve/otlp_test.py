@@ -70,7 +70,8 @@ def test_sdk_exporter_protobuf_to_hex_json(live: LiveServer, tmp_path: Path) -> 
 def test_exported_session_ingests_back(client: TestClient, tmp_path: Path) -> None:
     from wmh.ingest import ingest_files
 
-    sid = client.post("/world_models/m/sessions", json={"task": "find Bob"}).json()["id"]
+    tools = [{"name": "get_user", "description": "Find a user", "parameters": {"type": "object"}}]
+    sid = client.post("/world_models/m/sessions", json={"task": "find Bob", "tools": tools}).json()["id"]
     for args in ({"id": "u2"}, {"id": "zz"}):
         client.post(
             f"/world_models/m/sessions/{sid}/step",
@@ -84,6 +85,7 @@ def test_exported_session_ingests_back(client: TestClient, tmp_path: Path) -> No
         ({"id": "zz"}, True),
     ]
     assert episode.task == "find Bob"
+    assert [t.model_dump() for t in episode.tools] == tools  # the tools the session declared
 
 
 def test_json_post_and_round_trip_of_a_session(client: TestClient, tmp_path: Path) -> None:

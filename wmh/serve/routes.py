@@ -103,7 +103,9 @@ async def create_session(name: str, reg: Registry, body: CreateSession | None = 
     """Open a session; with no body, one with no task, seed 0 and no faults."""
     wm = reg.model(name)
     body = body or CreateSession()
-    state = await anyio.to_thread.run_sync(lambda: wm.new_session(body.task, body.seed, faults=body.faults))
+    state = await anyio.to_thread.run_sync(
+        lambda: wm.new_session(body.task, body.seed, faults=body.faults, tools=body.tools)
+    )
     return SessionInfo.of(state)
 
 

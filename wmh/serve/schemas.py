@@ -10,6 +10,7 @@ from wmh.core.types import Action, ActionKind, FaultPlan, Frozen, Observation, S
 from wmh.engine.faults import FAULT_SOURCE
 
 MAX_LATENCY_MS = 60_000
+MAX_SESSION_TOOLS = 512
 
 
 class ErrorBody(Frozen):
@@ -48,7 +49,9 @@ class ToolInfo(Frozen):
     name: str
     description: str = ""
     input_schema: dict[str, JsonValue] = Field(description="JSON Schema of the arguments")
-    schema_source: str = Field(description="recorded (from the traces' tool definitions) or inferred")
+    schema_source: str = Field(
+        description="recorded (from the traces' tool definitions), inferred, or declared (by the session)"
+    )
 
 
 class ToolList(Frozen):
@@ -61,6 +64,15 @@ class CreateSession(Frozen):
     faults: FaultPlan = Field(
         default_factory=FaultPlan,
         description="Faults to inject, applied identically on replay; the rules' latency_ms add up to 60000 at most",
+    )
+    tools: tuple[dict[str, JsonValue], ...] = Field(
+        default=(),
+        max_length=MAX_SESSION_TOOLS,
+        description=(
+            "The tools the agent offers in this session, as it gives them to its model (OpenAI, Anthropic, "
+            "MCP or {name, description, parameters}). Given, they are all the session has: a call to another "
+            "tool fails, each call is checked against its tool's parameters, and a tool no trace called exists"
+        ),
     )
 
     @field_validator("faults")
@@ -109,6 +121,7 @@ class SessionInfo(Frozen):
     task: str
     seed: int
     faults: FaultPlan
+    tools: tuple[ToolDef, ...] = Field(description="The tools the session declared (none: the model's)")
     history: tuple[Turn, ...]
     usage: Usage
 
@@ -120,6 +133,7 @@ class SessionInfo(Frozen):
             task=state.task,
             seed=state.seed,
             faults=state.faults,
+            tools=state.tools,
             history=state.history,
             usage=Usage.of(state.history),
         )
