@@ -197,6 +197,30 @@ def test_play_reads_stdin(tmp_path: Path) -> None:
     assert "unknown command" in result.output and "add" in result.output
 
 
+def test_play_with_the_tools_the_agent_offers(tmp_path: Path) -> None:
+    traces = write_traces(tmp_path / "t.jsonl")
+    root = str(tmp_path / "r")
+    assert runner.invoke(app, ["build", "-n", "p", "-f", str(traces), "--root", root]).exit_code == 0
+    request = {"model": "gpt-4o", "tools": [{"type": "function", "function": {"name": "get_item"}}]}
+    tools = tmp_path / "tools.json"
+    tools.write_bytes(orjson.dumps(request))
+    session = 'add {"a": 1, "b": 2}\n:tools\n:quit\n'
+    result = runner.invoke(app, ["play", "-n", "p", "--root", root, "--tools", str(tools)], input=session)
+    assert result.exit_code == 0, result.output
+    assert "1 declared tools" in result.output
+    assert "Error: unknown tool 'add'; this session's tools: get_item" in result.output
+    for bad, complaint in (
+        ("[1]", "tools[0] is not an object"),
+        ("{}", "holds no list of tools"),
+        ("{", "is not JSON"),
+    ):
+        tools.write_text(bad)
+        failed = runner.invoke(
+            app, ["play", "-n", "p", "--root", root, "--tools", str(tools)], input=":quit\n"
+        )
+        assert failed.exit_code == 2 and complaint in failed.output and "Traceback" not in failed.output
+
+
 @pytest.mark.skipif(not EXAMPLE.is_file(), reason="example traces not generated")
 def test_readme_quick_start_in_a_subprocess(tmp_path: Path) -> None:
     env = {**os.environ, "WMH_HOME": str(tmp_path / "home")}

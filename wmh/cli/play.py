@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Annotated
 
+import orjson
 import typer
 from rich.markup import escape
 
@@ -20,8 +22,8 @@ from wmh.cli.common import (
     store_for,
 )
 from wmh.cli.repl import Command, parse_line
-from wmh.core.errors import InvalidActionError, WmhError
-from wmh.core.types import Action, ActionKind
+from wmh.core.errors import InvalidActionError, UserInputError, WmhError
+from wmh.core.types import Action, ActionKind, SessionState, ToolDef
 from wmh.engine.choice import close_engine, resolve_choice, usage_line
 from wmh.engine.loader import load_world_model, recorded_choice
 from wmh.engine.world_model import WorldModel
@@ -40,26 +42,51 @@ def play(
     provider: ProviderOption = None,
     model: ModelOption = None,
     root: RootOption = None,
+    tools: Annotated[
+        Path | None,
+        typer.Option(
+            "--tools",
+            help="JSON file of the tools the agent offers (a list, or an object with a tools list; OpenAI, "
+            "Anthropic or MCP shape): the session has those tools only.",
+        ),
+    ] = None,
 ) -> None:
     """Step a world model interactively."""
+    declared = read_tools(tools) if tools is not None else []
     store = store_for(root)
     choice = resolve_choice(engine, provider, model, recorded_choice(store.manifest(name)))
     wm, used = load_world_model(store.resolve(name), engine=choice)
-    console.print(
-        f"[bold]{wm.name}[/] ({wm.engine.name} engine, provider {used.name}, {len(wm.tools)} tools). {HELP}"
-    )
-    read = _prompt_reader(wm, store.root) if is_tty() else _stdin_reader()
+    session = wm.new_session(task=task, tools=declared)
+    offered = f"{len(session.tools)} declared tools" if session.tools else f"{len(wm.tools)} tools"
+    console.print(f"[bold]{wm.name}[/] ({wm.engine.name} engine, provider {used.name}, {offered}). {HELP}")
+    read = _prompt_reader(wm, store.root, session.tools or wm.tools) if is_tty() else _stdin_reader()
     try:
-        repl(wm, read, task=task)
+        repl(wm, read, session)
     finally:
         if line := usage_line(wm.engine):
             console.print(line)
         close_engine(wm.engine)
 
 
-def repl(wm: WorldModel, read: Callable[[], str | None], task: str = "") -> None:
-    session = wm.new_session(task=task)
-    tools = [t.name for t in wm.tools]
+def read_tools(path: Path) -> list[object]:
+    """The tool definitions in a JSON file: a list of them, or an object holding one under ``tools``
+    (a saved request to a model provider)."""
+    try:
+        value = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise UserInputError(
+            f"cannot read --tools {path}: {exc.strerror}; pass a JSON file of tools"
+        ) from None
+    except orjson.JSONDecodeError as exc:
+        raise UserInputError(f"--tools {path} is not JSON ({exc}); pass a JSON list of tools") from None
+    found = value.get("tools") if isinstance(value, dict) else value
+    if not isinstance(found, list):
+        raise UserInputError(f'--tools {path} holds no list of tools; pass [{{"name": ...}}, ...]')
+    return found
+
+
+def repl(wm: WorldModel, read: Callable[[], str | None], session: SessionState) -> None:
+    tools = [t.name for t in session.tools or wm.tools]
     while (line := read()) is not None:
         try:
             parsed = parse_line(line, tools)
@@ -90,7 +117,7 @@ def _step(wm: WorldModel, session_id: str, action: Action) -> None:
 
 def _command(wm: WorldModel, name: str, session_id: str):
     if name == ":tools":
-        for t in wm.tools:
+        for t in wm.session(session_id).tools or wm.tools:
             console.print(f"[bold]{t.name}[/] {escape(t.description[:100])}")
     elif name == ":history":
         for i, turn in enumerate(wm.session(session_id).history, 1):
@@ -113,13 +140,13 @@ def _stdin_reader() -> Callable[[], str | None]:
     return read
 
 
-def _prompt_reader(wm: WorldModel, root) -> Callable[[], str | None]:
+def _prompt_reader(wm: WorldModel, root, tools: Sequence[ToolDef]) -> Callable[[], str | None]:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.completion import WordCompleter
     from prompt_toolkit.history import FileHistory
 
     root.mkdir(parents=True, exist_ok=True)
-    words = [t.name for t in wm.tools] + [":tools", ":history", ":reset", ":quit", ":help"]
+    words = [t.name for t in tools] + [":tools", ":history", ":reset", ":quit", ":help"]
     session: PromptSession[str] = PromptSession(
         history=FileHistory(str(root / "play_history")), completer=WordCompleter(words, sentence=True)
     )

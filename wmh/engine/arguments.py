@@ -64,9 +64,7 @@ class ArgumentCheck:
         return Observation(content=text, is_error=True, source=SCHEMA_SOURCE)
 
 
-def declared_tools(
-    items: Iterable[ToolDef | Mapping[str, object]], recorded: Sequence[ToolDef]
-) -> tuple[ToolDef, ...]:
+def declared_tools(items: Iterable[object], recorded: Sequence[ToolDef]) -> tuple[ToolDef, ...]:
     """The tools a session declares, from definitions in any shape ``wmh.core.tools`` reads; one
     declared without parameters takes those the traces recorded for its name. Raises
     ``InvalidToolsError`` for a definition with no name or with parameters that are not a JSON Schema."""

@@ -171,7 +171,7 @@ def test_declared_tools_that_cannot_be_used_are_refused_with_what_to_do(
     item: JsonValue, complaint: str, advice: str
 ) -> None:
     with pytest.raises(InvalidToolsError) as err:
-        declared_tools([item], [GET_USER])  # ty: ignore[invalid-argument-type]
+        declared_tools([item], [GET_USER])
     assert str(err.value).startswith(complaint) and advice in str(err.value)
 
 

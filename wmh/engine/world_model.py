@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from contextlib import contextmanager
 
 from pydantic import TypeAdapter
@@ -46,10 +46,10 @@ class WorldModel:
         seed: int = 0,
         session_id: str | None = None,
         faults: FaultPlan | None = None,
-        tools: Iterable[ToolDef | Mapping[str, object]] = (),
+        tools: Iterable[object] = (),
     ) -> SessionState:
-        """A new session, stored. ``tools``: the tools the agent offers in it, in OpenAI, Anthropic,
-        MCP or GenAI shape (``wmh.core.tools``); given, they are all the session has (a call to any
+        """A new session, stored. ``tools``: the tools the agent offers in it, as ``ToolDef``s or as
+        dicts in OpenAI, Anthropic, MCP or GenAI shape (``wmh.core.tools``); given, they are all the session has (a call to any
         other tool fails), each call is checked against its tool's parameters (the recorded ones where
         a tool gives none), and a tool the traces never called is known to exist."""
         state = SessionState(
