@@ -196,3 +196,7 @@ def test_a_declared_schema_replaces_the_recorded_one_for_its_session(tiny_episod
     assert refused.source == "schema" and "'u2' is not of type 'integer'" in refused.content
     assert wm.step(s.id, call("ping")).content == "pong"
     assert wm.step(wm.new_session().id, call("get_user", id="u2")).source == "replay"
+    stringly = wm.new_session(
+        tools=[{"name": "get_user", "parameters": GET_USER.parameters}, {"name": "ping"}]
+    )
+    assert wm.step(stringly.id, call("get_user", id="u2")).source == "replay"  # same names, its own schema
