@@ -86,7 +86,9 @@ class VectorIndex:
                 _dot(self.coarse[lo:hi], _fold(query[None])[0]), lo, exclude_trace, exclude_traces
             )
             cand = _candidates(rows, k * CANDIDATES_PER_RESULT)
-            scores = _dot(self.vectors[lo + cand], query)
+            scores = _dot(
+                np.take(self.vectors[lo:hi], cand, axis=0), query
+            )  # take: ~30 us less than [lo + cand]
             best = _top((cand, scores), k)
             return best[0] + lo, best[1]
         scores = _dot(self.vectors[lo:hi], query)
